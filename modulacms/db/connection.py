@@ -1,0 +1,146 @@
+"""SQLite connections: one serialised writer, per-thread readers, one transaction() helper.
+
+Every connection runs in WAL mode with foreign keys on, ``synchronous=NORMAL`` and a busy
+timeout. Writes go through :meth:`Database.transaction`, which takes the process-wide
+writer lock and issues ``BEGIN IMMEDIATE`` so that concurrent processes queue on SQLite's
+own lock instead of failing half-way. A nested ``transaction()`` on the same thread joins
+the outer one through a ``SAVEPOINT``: if the inner block raises, only its work is rolled
+back and the exception continues to the outer block.
+
+Repositories call :meth:`Database.connection`, which returns the writer connection while
+the calling thread is inside a transaction (so a transaction sees its own writes) and the
+thread's reader connection otherwise.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import apsw
+
+from modulacms.errors import StoreError
+
+Row = tuple[Any, ...]
+Params = Sequence[Any] | dict[str, Any]
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _configure(conn: apsw.Connection, *, memory: bool) -> None:
+    conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+    if not memory:
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute("PRAGMA cache_size=-16000")
+
+
+class Database:
+    """A SQLite database file (or ``":memory:"``) shared by every thread of a process."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.memory = self.path == ":memory:"
+        try:
+            self._writer = apsw.Connection(self.path)
+            _configure(self._writer, memory=self.memory)
+        except apsw.Error as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[apsw.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
+
+    # -- connections -------------------------------------------------------------------
+
+    def connection(self) -> apsw.Connection:
+        """The connection the calling thread should use right now (see module docstring)."""
+        if getattr(self._local, "depth", 0) > 0 or self.memory:
+            return self._writer
+        reader: apsw.Connection | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = apsw.Connection(self.path, flags=apsw.SQLITE_OPEN_READWRITE)
+            _configure(reader, memory=False)
+            self._local.reader = reader
+            with self._readers_lock:
+                self._readers.append(reader)
+        return reader
+
+    @property
+    def in_transaction(self) -> bool:
+        """True when the calling thread is inside :meth:`transaction`."""
+        return getattr(self._local, "depth", 0) > 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[apsw.Connection]:
+        """Run the block as one write transaction; nested blocks become savepoints."""
+        with self._write_lock:
+            depth: int = getattr(self._local, "depth", 0)
+            conn = self._writer
+            if depth == 0:
+                conn.execute("BEGIN IMMEDIATE")
+            else:
+                conn.execute(f"SAVEPOINT sp_{depth}")
+            self._local.depth = depth + 1
+            try:
+                yield conn
+            except BaseException:
+                self._local.depth = depth
+                if depth == 0:
+                    conn.execute("ROLLBACK")
+                else:
+                    conn.execute(f"ROLLBACK TO sp_{depth}")
+                    conn.execute(f"RELEASE sp_{depth}")
+                raise
+            self._local.depth = depth
+            if depth == 0:
+                conn.execute("COMMIT")
+            else:
+                conn.execute(f"RELEASE sp_{depth}")
+
+    # -- convenience -------------------------------------------------------------------
+
+    def execute(self, sql: str, params: Params = ()) -> list[Row]:
+        """Run one statement on :meth:`connection` and return every row."""
+        return list(self.connection().execute(sql, params))
+
+    def one(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of a query, or ``None``."""
+        for row in self.connection().execute(sql, params):
+            return tuple(row)
+        return None
+
+    def scalar(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or ``None``."""
+        row = self.one(sql, params)
+        return None if row is None else row[0]
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits a write.
+
+        Used by the HTTP server to notice edits made by other processes (TUI, CLI).
+        """
+        return int(self.scalar("PRAGMA data_version"))
+
+    def close(self) -> None:
+        """Close every connection this object opened."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._readers_lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
+        self._writer.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
