@@ -239,6 +239,7 @@ CREATE TABLE change_events (
     event_id       TEXT PRIMARY KEY,
     actor_id       TEXT,
     actor_kind     TEXT NOT NULL DEFAULT 'user',
+    actor_name     TEXT NOT NULL DEFAULT '',
     table_name     TEXT NOT NULL,
     record_id      TEXT NOT NULL,
     operation      TEXT NOT NULL,
