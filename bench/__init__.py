@@ -1,0 +1,1 @@
+"""Benchmarks for ``scripts/bench``: one module per suite, each with ``run(quick)``."""
