@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from modulacms.errors import Forbidden
 
 
 class ActorKind(StrEnum):
@@ -40,6 +44,12 @@ class Actor:
         """True when the actor holds ``permission`` (or the wildcard)."""
         return "*" in self.permissions or permission in self.permissions
 
+    def require(self, permission: str) -> None:
+        """Raise ``Forbidden`` unless the actor holds ``permission``."""
+        if not self.can(permission):
+            who = self.name or self.user_id or self.kind.value
+            raise Forbidden(f"{who} lacks the permission {permission}")
+
 
 @dataclass(frozen=True, slots=True)
 class ChangeEvent:
@@ -55,3 +65,210 @@ class ChangeEvent:
     old_values: dict[str, object] | None
     new_values: dict[str, object] | None
     date_created: str
+
+
+class FieldType(StrEnum):
+    """The field types a datatype can use."""
+
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    RICHTEXT = "richtext"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    SELECT = "select"
+    EMAIL = "email"
+    URL = "url"
+    SLUG = "slug"
+    JSON = "json"
+    MEDIA = "media"
+    REFERENCE = "reference"
+
+
+class ContentStatus(StrEnum):
+    """The life cycle of a content node."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    site_id: str
+    name: str
+    label: str
+    hostname: str | None
+    is_default: bool
+    date_created: str
+    date_modified: str
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A slug that owns one content tree; ``published_version_id`` is None when unpublished."""
+
+    route_id: str
+    site_id: str
+    slug: str
+    title: str
+    published_version_id: str | None
+    author_id: str | None
+    date_created: str
+    date_modified: str
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_version_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Datatype:
+    datatype_id: str
+    name: str
+    label: str
+    description: str
+    author_id: str | None
+    date_created: str
+    date_modified: str
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A reusable field definition; ``validation`` holds the type's rules (see core.validation)."""
+
+    field_id: str
+    name: str
+    label: str
+    type: FieldType
+    validation: dict[str, Any]
+    ui_config: dict[str, Any]
+    translatable: bool
+    author_id: str | None
+    date_created: str
+    date_modified: str
+
+
+@dataclass(frozen=True, slots=True)
+class DatatypeField:
+    """A field as attached to a datatype: its position and whether it is required."""
+
+    datatype_id: str
+    field: Field
+    sort_order: int
+    required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ContentNode:
+    """One row of the content tree (``content_data``)."""
+
+    content_data_id: str
+    parent_id: str | None
+    first_child_id: str | None
+    next_sibling_id: str | None
+    prev_sibling_id: str | None
+    root_id: str
+    route_id: str
+    datatype_id: str
+    author_id: str | None
+    status: ContentStatus
+    publish_at: str | None
+    published_at: str | None
+    published_by: str | None
+    revision: int
+    trashed_at: str | None
+    date_created: str
+    date_modified: str
+
+
+@dataclass(frozen=True, slots=True)
+class TreeNode:
+    """A node of an assembled route tree: the node, its datatype, its values and children.
+
+    ``values`` maps field name to stored text (``None`` when empty) for the requested
+    locale; ``fields`` lists the datatype's fields in order.
+    """
+
+    node: ContentNode
+    datatype: Datatype
+    fields: tuple[DatatypeField, ...]
+    values: dict[str, str | None]
+    children: tuple[TreeNode, ...]
+
+    @property
+    def id(self) -> str:
+        return self.node.content_data_id
+
+    def walk(self) -> Iterator[TreeNode]:
+        """This node and every descendant, depth first in sibling order."""
+        stack = [self]
+        while stack:
+            current = stack.pop()
+            yield current
+            stack.extend(reversed(current.children))
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTree:
+    """A route with its assembled content tree (``root`` is None for an empty route)."""
+
+    route: Route
+    root: TreeNode | None
+    node_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContentVersion:
+    """A numbered snapshot of a route's tree (``kind`` is published or autosave)."""
+
+    version_id: str
+    route_id: str
+    version: int
+    kind: str
+    node_count: int
+    note: str
+    published_by: str | None
+    date_created: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedContent:
+    """What create-with-fields returns: the new node id and the ids of its value rows."""
+
+    content_data_id: str
+    content_field_ids: dict[str, str]
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrashEntry:
+    """A deleted subtree waiting in the trash."""
+
+    content_data_id: str
+    route_id: str
+    parent_id: str | None
+    datatype_id: str
+    node_count: int
+    trashed_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class HealReport:
+    """Problems found in pointer chains, and whether they were repaired."""
+
+    problems: tuple[str, ...]
+    repaired: bool
+    nodes_checked: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContentItem:
+    """One node with what an editor needs: its datatype, fields in order and values."""
+
+    node: ContentNode
+    datatype: Datatype
+    fields: tuple[DatatypeField, ...]
+    values: dict[str, str | None]

@@ -15,7 +15,7 @@ thread's reader connection otherwise.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -93,8 +93,10 @@ class Database:
             except BaseException:
                 self._local.depth = depth
                 if depth == 0:
+                    self._local.__dict__.pop("pending", None)
                     conn.execute("ROLLBACK")
                 else:
+                    self._drop_after_commit(depth)
                     conn.execute(f"ROLLBACK TO sp_{depth}")
                     conn.execute(f"RELEASE sp_{depth}")
                 raise
@@ -103,6 +105,31 @@ class Database:
                 conn.execute("COMMIT")
             else:
                 conn.execute(f"RELEASE sp_{depth}")
+        if depth == 0:
+            self._run_after_commit()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the outermost transaction of this thread commits.
+
+        Callbacks of a transaction that rolls back are dropped. Outside a transaction the
+        callback runs at once. Used for after-hooks, which must never see uncommitted data.
+        """
+        if not self.in_transaction:
+            callback()
+            return
+        pending: list[tuple[int, Callable[[], None]]]
+        pending = self._local.__dict__.setdefault("pending", [])
+        pending.append((self._local.depth, callback))
+
+    def _run_after_commit(self) -> None:
+        pending: list[tuple[int, Callable[[], None]]] = self._local.__dict__.pop("pending", [])
+        for _, callback in pending:
+            callback()
+
+    def _drop_after_commit(self, depth: int) -> None:
+        """Forget callbacks registered inside a savepoint that rolled back."""
+        pending: list[tuple[int, Callable[[], None]]] = self._local.__dict__.get("pending", [])
+        pending[:] = [(d, cb) for d, cb in pending if d <= depth]
 
     # -- convenience -------------------------------------------------------------------
 

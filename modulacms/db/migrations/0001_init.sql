@@ -119,6 +119,7 @@ CREATE TABLE content_versions (
     version_id     TEXT PRIMARY KEY,
     route_id       TEXT NOT NULL REFERENCES routes(route_id) ON DELETE CASCADE,
     version        INTEGER NOT NULL,
+    kind           TEXT NOT NULL DEFAULT 'published' CHECK (kind IN ('published', 'autosave')),
     snapshot       TEXT NOT NULL,
     node_count     INTEGER NOT NULL,
     note           TEXT NOT NULL DEFAULT '',

@@ -1,0 +1,44 @@
+"""The composition root: open a project's database and wire the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from modulacms.db.connection import Database
+from modulacms.db.migrate import migrate
+from modulacms.services.publishing import DEFAULT_VERSIONS_KEPT
+from modulacms.services.registry import Services, build_services
+
+
+@dataclass
+class App:
+    """An open project: its database and its services. Close it when done."""
+
+    db: Database
+    services: Services
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def build_app(
+    database: str | Path, *, versions_kept: int = DEFAULT_VERSIONS_KEPT, migrate_schema: bool = True
+) -> App:
+    """Open (and by default migrate) the database at ``database`` and wire the services."""
+    db = Database(database)
+    try:
+        if migrate_schema:
+            migrate(db)
+        services = build_services(db, versions_kept=versions_kept)
+        services.routes.ensure_default_site()
+    except BaseException:
+        db.close()
+        raise
+    return App(db=db, services=services)

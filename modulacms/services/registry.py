@@ -1,0 +1,45 @@
+"""``Services``: the one object front ends receive, holding every service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modulacms.core.events import HookDispatcher
+from modulacms.db.connection import Database
+from modulacms.db.repositories.audit import AuditRepository
+from modulacms.services.audit import AuditService
+from modulacms.services.content import ContentService
+from modulacms.services.publishing import DEFAULT_VERSIONS_KEPT, PublishingService
+from modulacms.services.routes import RouteService
+from modulacms.services.schema import SchemaService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Every service of one open project."""
+
+    schema: SchemaService
+    routes: RouteService
+    content: ContentService
+    publishing: PublishingService
+    audit: AuditService
+
+    def set_hooks(self, dispatcher: HookDispatcher) -> None:
+        """Install the plugin runtime's hook dispatcher (replaces the null one)."""
+        self.content.hooks = dispatcher
+
+
+def build_services(db: Database, *, versions_kept: int = DEFAULT_VERSIONS_KEPT) -> Services:
+    """Wire the services of a migrated database."""
+    audit = AuditRepository(db)
+    schema = SchemaService(db, audit)
+    routes = RouteService(db, audit)
+    content = ContentService(db, audit, schema, routes)
+    publishing = PublishingService(db, audit, content, versions_kept=versions_kept)
+    return Services(
+        schema=schema,
+        routes=routes,
+        content=content,
+        publishing=publishing,
+        audit=AuditService(audit),
+    )
