@@ -10,6 +10,7 @@ from modulacms.db.repositories.audit import AuditRepository
 from modulacms.services.audit import AuditService
 from modulacms.services.content import ContentService
 from modulacms.services.publishing import DEFAULT_VERSIONS_KEPT, PublishingService
+from modulacms.services.query import QueryService
 from modulacms.services.routes import RouteService
 from modulacms.services.schema import SchemaService
 
@@ -23,6 +24,7 @@ class Services:
     content: ContentService
     publishing: PublishingService
     audit: AuditService
+    query: QueryService
 
     def set_hooks(self, dispatcher: HookDispatcher) -> None:
         """Install the plugin runtime's hook dispatcher (replaces the null one)."""
@@ -42,4 +44,5 @@ def build_services(db: Database, *, versions_kept: int = DEFAULT_VERSIONS_KEPT) 
         content=content,
         publishing=publishing,
         audit=AuditService(audit),
+        query=QueryService(db, schema),
     )
