@@ -53,7 +53,9 @@ class Database:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         self._write_lock = threading.RLock()
         self._local = threading.local()
-        self._readers: list[apsw.Connection] = []
+        # reader per thread; readers of finished threads are closed when the next one opens
+        # (front ends such as the TUI run each call on a short-lived worker thread)
+        self._readers: dict[threading.Thread, apsw.Connection] = {}
         self._readers_lock = threading.Lock()
         self._closed = False
 
@@ -69,7 +71,9 @@ class Database:
             _configure(reader, memory=False)
             self._local.reader = reader
             with self._readers_lock:
-                self._readers.append(reader)
+                for thread in [t for t in self._readers if not t.is_alive()]:
+                    self._readers.pop(thread).close()
+                self._readers[threading.current_thread()] = reader
         return reader
 
     @property
@@ -161,7 +165,7 @@ class Database:
             return
         self._closed = True
         with self._readers_lock:
-            for reader in self._readers:
+            for reader in self._readers.values():
                 reader.close()
             self._readers.clear()
         self._writer.close()
