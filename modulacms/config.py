@@ -43,7 +43,6 @@ SECTIONS: dict[str, str] = {
     "logging": "Diagnostics.",
 }
 
-_FORMATS = ("clean", "raw", "contentful", "sanity", "strapi", "wordpress")
 _LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -107,6 +106,19 @@ class Settings:
         minimum=1,
         maximum=64,
     )
+    server_trust_proxy_headers: bool = _setting(
+        "server",
+        "trust_proxy_headers",
+        False,
+        "Take the client address from X-Forwarded-For (only behind a proxy you control).",
+    )
+    server_shutdown_grace: float = _setting(
+        "server",
+        "shutdown_grace",
+        20.0,
+        "Seconds a stopping server waits for requests in flight to finish.",
+        minimum=0,
+    )
     server_access_log: bool = _setting(
         "server", "access_log", True, "Log one line per request (method, path, status, time)."
     )
@@ -131,60 +143,37 @@ class Settings:
         "Deepest JSON nesting accepted in a request body.",
         minimum=2,
     )
-    server_timeout: float = _setting(
+    server_keepalive_timeout: float = _setting(
         "server",
-        "timeout",
+        "keepalive_timeout",
         30.0,
         "Seconds an idle keep-alive connection is kept open.",
         minimum=1,
     )
-    server_login_rate_limit: int = _setting(
+    server_login_attempts_per_minute: int = _setting(
         "server",
-        "login_rate_limit",
+        "login_attempts_per_minute",
         10,
         "Sign-in attempts allowed per client address per minute (429 above it).",
         minimum=1,
-    )
-    server_trusted_proxies: tuple[str, ...] = _setting(
-        "server",
-        "trusted_proxies",
-        (),
-        "Proxy addresses whose X-Forwarded-For header is believed (for rate limits and logs).",
     )
     # [delivery]
     delivery_cache_control: str = _setting(
         "delivery",
         "cache_control",
-        "public, max-age=60",
+        "public, max-age=0, s-maxage=60, must-revalidate",
         "Cache-Control header of published content responses.",
     )
-    delivery_default_format: str = _setting(
+    delivery_cache_max_entries: int = _setting(
         "delivery",
-        "default_format",
-        "clean",
-        "Response shape when a request names no ?format=.",
-        choices=_FORMATS,
-    )
-    delivery_query_limit: int = _setting(
-        "delivery",
-        "query_limit",
-        20,
-        "Default page size of /api/v1/query.",
-        minimum=1,
-    )
-    delivery_query_max_limit: int = _setting(
-        "delivery", "query_max_limit", 100, "Largest page size /api/v1/query allows.", minimum=1
-    )
-    delivery_cache_entries: int = _setting(
-        "delivery",
-        "cache_entries",
-        1024,
+        "cache_max_entries",
+        10_000,
         "Rendered responses kept in memory per server process (0 disables the cache).",
     )
-    delivery_refresh_interval: float = _setting(
+    delivery_change_poll_interval: float = _setting(
         "delivery",
-        "refresh_interval",
-        0.5,
+        "change_poll_interval",
+        0.25,
         "Seconds between checks for edits made by other processes (TUI, CLI).",
         minimum=0.05,
         maximum=1.0,
@@ -197,38 +186,20 @@ class Settings:
         "Published versions kept per route; older ones are deleted when a route is published.",
         minimum=1,
     )
-    content_trash_days: int = _setting(
+    content_scheduler_interval: float = _setting(
         "content",
-        "trash_days",
-        30,
-        "Days deleted content stays restorable before `content purge` may remove it "
-        "(0 keeps it until purged by hand).",
-    )
-    content_schedule_interval: float = _setting(
-        "content",
-        "schedule_interval",
-        15.0,
+        "scheduler_interval",
+        10.0,
         "Seconds between checks for scheduled content that is due (while a server runs).",
         minimum=1,
     )
-    content_default_locale: str = _setting(
-        "content",
-        "default_locale",
-        "",
-        'Locale of field values when none is given ("" is the neutral locale).',
-    )
     # [auth]
     auth_session_ttl: int = _setting(
-        "auth", "session_ttl", 86_400, "Seconds a sign-in session stays valid.", minimum=60
-    )
-    auth_token_ttl: int = _setting(
         "auth",
-        "token_ttl",
-        0,
-        "Default lifetime of new API tokens in seconds (0: no expiry).",
-    )
-    auth_password_min_length: int = _setting(
-        "auth", "password_min_length", 10, "Shortest password accepted.", minimum=8
+        "session_ttl",
+        604_800,
+        "Seconds a sign-in session stays valid (from sign-in, not from last use).",
+        minimum=60,
     )
     auth_secure_cookies: bool = _setting(
         "auth",
@@ -428,9 +399,6 @@ class Settings:
     # [media]
     media_directory: str = _setting(
         "media", "directory", "media", "Where uploaded files are stored."
-    )
-    media_max_upload_bytes: int = _setting(
-        "media", "max_upload_bytes", 20_971_520, "Largest file accepted for upload.", minimum=1
     )
     # [backup]
     backup_directory: str = _setting(
