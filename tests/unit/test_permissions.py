@@ -104,7 +104,8 @@ def test_unknown_labels_are_reported_sorted_once() -> None:
 
 
 def test_perm_members_compare_equal_to_their_labels() -> None:
-    assert Perm.CONTENT_READ == "content:read"
+    assert str(Perm.CONTENT_READ) == "content:read"
+    assert {"content:read"} == {Perm.CONTENT_READ}
     actor = Actor(ActorKind.USER, "u1", "ed@example.com", frozenset({"content:read"}))
     assert can(actor, Perm.CONTENT_READ)
     assert not can(actor, Perm.CONTENT_UPDATE)
