@@ -321,7 +321,8 @@ class PublishingService:
                 )
             )
             repo.insert_node(node)
-            names = {f["field"]["name"]: f["field"]["field_id"] for f in item["fields"]}
+            fields = document["datatypes"][raw["datatype_id"]]["fields"]
+            names = {f["field"]["name"]: f["field"]["field_id"] for f in fields}
             rows = [
                 ValueRow(new_id(), node.content_data_id, names[name], locale, value)
                 for locale, values in item["values"].items()
