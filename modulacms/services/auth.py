@@ -5,7 +5,9 @@ as their SHA-256, so a copy of the database does not let anyone sign in. A plain
 enough here (unlike passwords) because the secrets carry 256 random bits.
 
 * API tokens look like ``mcms_<43 characters>``; listings show the first
-  :data:`DISPLAY_PREFIX_LENGTH` characters so a user can tell tokens apart.
+  :data:`DISPLAY_PREFIX_LENGTH` characters so a user can tell tokens apart. Session
+  tokens (the login cookie) are 64 hex digits, so :meth:`AuthService.authenticate` can
+  tell the two apart from the value alone.
 * A session is created by :meth:`AuthService.login` and lives :data:`DEFAULT_SESSION_TTL`
   seconds (absolute, not sliding). Expired sessions are rejected and deleted.
 * ``last_used_at`` / ``last_seen`` are bookkeeping: written at most once per
@@ -126,7 +128,8 @@ class AuthService:
         if not user.is_active:
             raise Unauthorized(f"account {user.email} is disabled")
         actor = self.actor_for(user)
-        token = secrets.token_urlsafe(32)
+        # hex never contains "_", so a session token can never look like an API token
+        token = secrets.token_hex(32)
         moment = self.clock()
         at = format_ts(moment)
         session = Session(

@@ -8,8 +8,9 @@ Rules kept here, whichever front end calls:
   with ``Conflict``.
 * Nobody grants what they do not hold: assigning a role, defining a role, or creating a
   token for another user needs every permission that role or user carries.
-* Everyone may read their own record and change their own password (giving the current
-  one); changing a password or deactivating a user ends that user's sessions.
+* Everyone may read their own record, change their own email and name, and change their
+  own password (giving the current one); changing a password or deactivating a user ends
+  that user's sessions.
 * Every mutation writes an audit row in its own transaction; audit rows never contain a
   password hash, a token, or a token hash.
 """
@@ -103,6 +104,8 @@ def seed_roles(db: Database, audit: AuditRepository | None = None) -> bool:
     audit = audit or AuditRepository(db)
     system = Actor.system()
     with db.transaction():
+        if _seeded(roles):  # another process got there first
+            return False
         moment = now()
         have = roles.permission_labels()
         for label in CATALOGUE:
@@ -237,8 +240,13 @@ class UserService:
         role: str | None = None,
         is_active: bool | None = None,
     ) -> User:
-        """Change any of email, name, role (name or id) and the active flag."""
-        require(actor, Perm.USERS_UPDATE)
+        """Change any of email, name, role (name or id) and the active flag.
+
+        Anyone may change their own email and name; everything else needs ``users:update``.
+        Deactivating a user ends their sessions.
+        """
+        if actor.user_id != user_id or role is not None or is_active is not None:
+            require(actor, Perm.USERS_UPDATE)
         errors = ErrorCollector()
         new_email = None if email is None else clean_email(email, errors)
         new_name = None if name is None else _clean_name(name, errors)

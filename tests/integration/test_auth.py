@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,8 +57,17 @@ class People:
         return self.auth.actor_for(user)
 
     def events(self, table: str) -> list[tuple[str, Any, Any]]:
-        found, _ = self.audit.list(table=table, limit=500)
-        return [(e.operation, e.old_values, e.new_values) for e in reversed(found)]
+        """(operation, old, new) of the audit rows of ``table``, in the order written."""
+        rows = self.db.execute(
+            "SELECT operation, old_values, new_values FROM change_events WHERE table_name = ? "
+            "ORDER BY rowid",
+            (table,),
+        )
+        return [(op, _json(old), _json(new)) for op, old, new in rows]
+
+
+def _json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
 
 
 @pytest.fixture
@@ -94,7 +104,7 @@ def test_login_opens_a_session_stored_as_a_hash(people: People) -> None:
     result = people.auth.login("ME@example.com", PASSWORD, ip="10.0.0.1", user_agent="curl/8")
     assert result.user.user_id == user.user_id
     assert result.actor == people.actor(user)
-    assert len(result.token) >= 40
+    assert len(result.token) == 64 and int(result.token, 16) >= 0
     session = result.session
     assert (session.user_id, session.ip, session.user_agent) == (user.user_id, "10.0.0.1", "curl/8")
     assert session.date_created == "2030-01-01T12:00:00.000Z"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +16,7 @@ from modulacms.core.passwords import verify_password
 from modulacms.core.people import User
 from modulacms.core.permissions import CATALOGUE, SYSTEM_ROLES
 from modulacms.db.connection import Database
+from modulacms.db.migrate import migrate
 from modulacms.db.repositories.audit import AuditRepository
 from modulacms.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from modulacms.services.auth import AuthService
@@ -36,8 +40,17 @@ class People:
         return self.auth.actor_for(user)
 
     def events(self, table: str, record_id: str | None = None) -> list[tuple[str, Any, Any]]:
-        found, _ = self.audit.list(table=table, record_id=record_id, limit=500)
-        return [(e.operation, e.old_values, e.new_values) for e in reversed(found)]
+        """(operation, old, new) of the audit rows of ``table``, in the order written."""
+        rows = self.db.execute(
+            "SELECT operation, old_values, new_values FROM change_events WHERE table_name = ? "
+            "AND coalesce(?, record_id) = record_id ORDER BY rowid",
+            (table, record_id),
+        )
+        return [(op, _json(old), _json(new)) for op, old, new in rows]
+
+
+def _json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
 
 
 @pytest.fixture
@@ -88,6 +101,29 @@ def test_seed_roles_repairs_drifted_roles_and_missing_labels(people: People) -> 
     editor_update = next(u for u in updates if u[0]["name"] == "editor")
     assert "media:delete" in editor_update[1]["permissions"]
     assert "media:delete" not in editor_update[0]["permissions"]
+
+
+def test_two_processes_seeding_at_once_seed_once(tmp_path: Path) -> None:
+    first = Database(tmp_path / "shared.db")
+    migrate(first)
+    second = Database(tmp_path / "shared.db")
+    results: list[bool] = []
+    start = threading.Barrier(2)
+
+    def seed(database: Database) -> None:
+        start.wait()
+        results.append(seed_roles(database))
+
+    threads = [threading.Thread(target=seed, args=(d,)) for d in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, True]
+    assert first.scalar("SELECT count(*) FROM roles") == 3
+    assert first.scalar("SELECT count(*) FROM change_events") == 3
+    first.close()
+    second.close()
 
 
 # creating -----------------------------------------------------------------------------
@@ -249,8 +285,23 @@ def test_update_validates_and_needs_the_permission(people: People) -> None:
         people.users.update("missing", SYSTEM, name="x")
     with pytest.raises(NotFound):
         people.users.update(user.user_id, SYSTEM, role="nope")
+    me = people.actor(user)
     with pytest.raises(Forbidden, match="users:update"):
-        people.users.update(user.user_id, people.actor(user), name="me")
+        people.users.update(user.user_id, me, role="admin")
+    with pytest.raises(Forbidden, match="users:update"):
+        people.users.update(user.user_id, me, is_active=False)
+    other = people.user("other@example.com")
+    with pytest.raises(Forbidden, match="users:update"):
+        people.users.update(other.user_id, me, name="not mine")
+
+
+def test_everyone_edits_their_own_email_and_name(people: People) -> None:
+    user = people.user("u@example.com")
+    me = people.actor(user)
+    changed = people.users.update(user.user_id, me, name="Me", email="me@example.com")
+    assert (changed.name, changed.email, changed.role_name) == ("Me", "me@example.com", "viewer")
+    event = people.audit.list(table="users", operation="update")[0][0]
+    assert event.actor_id == user.user_id
 
 
 def test_deactivating_a_user_ends_their_sessions(people: People) -> None:
