@@ -11,7 +11,8 @@ root already — appends it as the root's last child.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from modulacms.core.clock import now
@@ -23,9 +24,11 @@ from modulacms.core.models import (
     ContentNode,
     ContentStatus,
     CreatedContent,
+    Datatype,
     DatatypeField,
     FieldType,
     HealReport,
+    Route,
     RouteTree,
     TrashEntry,
 )
@@ -39,6 +42,20 @@ from modulacms.errors import Conflict, ErrorCollector, FieldError, NotFound, Val
 from modulacms.services.heal import heal
 from modulacms.services.routes import RouteService
 from modulacms.services.schema import SchemaService
+
+
+@dataclass(frozen=True, slots=True)
+class NewContent:
+    """One node to create: its datatype, values and position (at most one of
+    ``parent_id``, ``before``, ``after``). ``content_id`` fixes the new id, so that later
+    items of the same batch can name it (and imports can keep ids)."""
+
+    datatype: str
+    values: Mapping[str, Any]
+    parent_id: str | None = None
+    before: str | None = None
+    after: str | None = None
+    content_id: str | None = None
 
 
 class ContentService:
@@ -121,53 +138,100 @@ class ContentService:
         status: ContentStatus = ContentStatus.DRAFT,
     ) -> CreatedContent:
         """Create a node and its field values in one transaction; returns the new ids."""
+        item = NewContent(datatype, values, parent_id=parent_id, before=before, after=after)
+        return self.create_many(route, [item], actor, locale=locale, status=status)[0]
+
+    def create_many(
+        self,
+        route: str,
+        items: Sequence[NewContent],
+        actor: Actor,
+        *,
+        locale: str = "",
+        status: ContentStatus = ContentStatus.DRAFT,
+    ) -> list[CreatedContent]:
+        """Create several nodes with their values in one transaction, in order.
+
+        Items may name nodes created earlier in the same batch (give them ``content_id``).
+        Every item is validated before anything is written; field errors are reported as
+        ``items[<n>].<field>`` (or just ``<field>`` for a single item).
+        """
         actor.require("content:create")
-        _one_position(parent_id, before, after, allow_none=True)
         target = self.routes.get(route)
-        dt = self.schema.datatype(datatype)
-        fields = tuple(self.schema.fields_of(dt.datatype_id))
-        clean = self._validate(fields, values, creating=True)
-        moment = now()
-        content_id = new_id()
-        with self.db.transaction():
-            root = self.repo.route_root(target.route_id)
-            anchor = parent_id or before or after
-            if anchor is None and root is not None:
-                parent_id = anchor = root.content_data_id
-            parent = None
-            if anchor is not None:
-                anchor_node = self._live_in_route(anchor, target.route_id)
-                parent = anchor if parent_id else anchor_node.parent_id
-                if parent is None:
-                    raise Conflict("a route has a single root; add the node under a parent")
-            node = ContentNode(
-                content_data_id=content_id,
-                parent_id=parent,
-                first_child_id=None,
-                next_sibling_id=None,
-                prev_sibling_id=None,
-                root_id=root.content_data_id if root else content_id,
-                route_id=target.route_id,
-                datatype_id=dt.datatype_id,
-                author_id=actor.user_id,
-                status=status,
-                publish_at=None,
-                published_at=None,
-                published_by=None,
-                revision=1,
-                trashed_at=None,
-                date_created=moment,
-                date_modified=moment,
+        plans: dict[str, tuple[Datatype, tuple[DatatypeField, ...]]] = {}
+        cleaned = []
+        errors = ErrorCollector()
+        for index, item in enumerate(items):
+            _one_position(item.parent_id, item.before, item.after, allow_none=True)
+            if item.datatype not in plans:
+                dt = self.schema.datatype(item.datatype)
+                plans[item.datatype] = (dt, tuple(self.schema.fields_of(dt.datatype_id)))
+            prefix = f"items[{index}]." if len(items) > 1 else ""
+            cleaned.append(
+                self._validate(plans[item.datatype][1], item.values, True, errors, prefix)
             )
+        errors.raise_if_any("invalid content")
+        created = []
+        with self.db.transaction():
+            for item, clean in zip(items, cleaned, strict=True):
+                dt, fields = plans[item.datatype]
+                created.append(self._insert(target, dt, fields, item, clean, actor, locale, status))
+        return created
+
+    def _insert(
+        self,
+        route: Route,
+        dt: Datatype,
+        fields: tuple[DatatypeField, ...],
+        item: NewContent,
+        clean: dict[str, str | None],
+        actor: Actor,
+        locale: str,
+        status: ContentStatus,
+    ) -> CreatedContent:
+        content_id = item.content_id or new_id()
+        root = self.repo.route_root(route.route_id)
+        parent_id, before, after = item.parent_id, item.before, item.after
+        anchor = parent_id or before or after
+        if anchor is None and root is not None:
+            parent_id = anchor = root.content_data_id
+        parent = None
+        if anchor is not None:
+            anchor_node = self._live_in_route(anchor, route.route_id)
+            parent = anchor if parent_id else anchor_node.parent_id
+            if parent is None:
+                raise Conflict("a route has a single root; add the node under a parent")
+        moment = now()
+        node = ContentNode(
+            content_data_id=content_id,
+            parent_id=parent,
+            first_child_id=None,
+            next_sibling_id=None,
+            prev_sibling_id=None,
+            root_id=root.content_data_id if root else content_id,
+            route_id=route.route_id,
+            datatype_id=dt.datatype_id,
+            author_id=actor.user_id,
+            status=status,
+            publish_at=None,
+            published_at=None,
+            published_by=None,
+            revision=1,
+            trashed_at=None,
+            date_created=moment,
+            date_modified=moment,
+        )
+        if parent_id is not None:
+            node = self.repo.insert_last_child(node)
+        else:
             self.repo.insert_node(node)
-            self._link(content_id, parent_id, before, after)
-            rows = self._value_rows(content_id, fields, clean, locale)
-            self.repo.insert_values(rows, target.route_id, actor.user_id, moment)
-            created = self.node(content_id)
-            row = node_row(created) | {"fields": _named(fields, rows)}
-            self.hooks.before(HookEvent.BEFORE_CREATE, "content_data", dict(row), actor)
-            self.audit.record(actor, "content_data", content_id, "create", None, row)
-            self._after(HookEvent.AFTER_CREATE, row, actor)
+            self._link(content_id, None, before, after)
+        rows = self._value_rows(content_id, fields, clean, locale)
+        self.repo.insert_values(rows, route.route_id, actor.user_id, moment)
+        row = node_row(node) | {"fields": _named(fields, rows)}
+        self.hooks.before(HookEvent.BEFORE_CREATE, "content_data", dict(row), actor)
+        self.audit.record(actor, "content_data", content_id, "create", None, row)
+        self._after(HookEvent.AFTER_CREATE, row, actor)
         ids = {name: r.content_field_id for name, r in zip(_names(fields, rows), rows, strict=True)}
         return CreatedContent(content_id, ids, 1)
 
@@ -195,7 +259,9 @@ class ContentService:
                     details={"current_revision": old.revision, "your_revision": revision},
                 )
             fields = tuple(self.schema.fields_of(old.datatype_id))
-            clean = self._validate(fields, values, creating=False)
+            errors = ErrorCollector()
+            clean = self._validate(fields, values, False, errors)
+            errors.raise_if_any("invalid content")
             before_row = node_row(old) | {"fields": self._values(old, fields, locale)}
             self.hooks.before(HookEvent.BEFORE_UPDATE, "content_data", dict(before_row), actor)
             moment = now()
@@ -210,9 +276,13 @@ class ContentService:
         return new
 
     def _validate(
-        self, fields: tuple[DatatypeField, ...], values: Mapping[str, Any], *, creating: bool
+        self,
+        fields: tuple[DatatypeField, ...],
+        values: Mapping[str, Any],
+        creating: bool,
+        errors: ErrorCollector,
+        prefix: str = "",
     ) -> dict[str, str | None]:
-        errors = ErrorCollector()
         by_name = {df.field.name: df for df in fields}
         clean: dict[str, str | None] = {}
         for name in values:
@@ -223,22 +293,21 @@ class ContentService:
         for name, df in by_name.items():
             if name not in values:
                 if creating and df.required:
-                    errors.add(name, "required")
+                    errors.add(prefix + name, "required")
                 continue
             try:
                 stored = normalise_value(df.field.type, df.field.validation, values[name])
             except InvalidValue as exc:
-                errors.add(name, str(exc))
+                errors.add(prefix + name, str(exc))
                 continue
             if stored is None and df.required:
-                errors.add(name, "required")
+                errors.add(prefix + name, "required")
                 continue
             problem = self._check_target(df, stored)
             if problem:
-                errors.add(name, problem)
+                errors.add(prefix + name, problem)
                 continue
             clean[name] = stored
-        errors.raise_if_any("invalid content")
         return clean
 
     def _check_target(self, df: DatatypeField, stored: str | None) -> str | None:

@@ -10,7 +10,7 @@ the content service. Call them inside ``db.transaction()``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from modulacms.core.models import ContentNode, ContentStatus, TrashEntry
@@ -221,6 +221,22 @@ class ContentRepository:
         values = [getattr(node, c) for c in NODE_COLUMNS]
         values[9] = node.status.value
         self.db.connection().execute(f"INSERT INTO content_data ({_NODE}) VALUES ({marks})", values)
+
+    def insert_last_child(self, node: ContentNode) -> ContentNode:
+        """Insert a node as the last child of its ``parent_id`` with its pointers already set.
+
+        Two statements besides the lookup of the current last child; returns the node as
+        stored.
+        """
+        assert node.parent_id is not None
+        last = self.last_child(node.parent_id, exclude=node.content_data_id)
+        stored = replace(node, prev_sibling_id=last, next_sibling_id=None)
+        self.insert_node(stored)
+        if last is None:
+            self._set(node.parent_id, first_child_id=node.content_data_id)
+        else:
+            self._set(last, next_sibling_id=node.content_data_id)
+        return stored
 
     def set_columns(self, content_id: str, **columns: Any) -> None:
         """Update named columns of one node (names come from code, never from input)."""
