@@ -1,0 +1,77 @@
+"""Public delivery: ``GET /api/v1/content/{slug}`` in every format, cached by ETag."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from modulacms.errors import BadRequest, NotFound
+from modulacms.http.auth import require_actor
+from modulacms.http.cache import etag_matches
+from modulacms.http.context import Context
+from modulacms.http.request import Request
+from modulacms.http.responses import JSON_TYPE, Response, dumps
+from modulacms.http.routes import Router
+from modulacms.services.delivery import check_format, render
+
+_LOCALE = re.compile(r"^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,3}$")
+
+
+def _locale(request: Request) -> str:
+    locale = request.arg("locale") or ""
+    if locale and not _LOCALE.match(locale):
+        raise BadRequest(f"locale {locale!r} is not a language tag like en or pt-BR")
+    return locale
+
+
+def deliver(request: Request, ctx: Context) -> Response:
+    """The published tree of a route (or, with ``preview=true``, its live draft)."""
+    slug = "/" + request.params.get("slug", "")
+    fmt = check_format(request.arg("format"))
+    locale = _locale(request)
+    if request.bool_arg("preview"):
+        return _preview(request, ctx, slug, fmt, locale)
+    key = ("", slug, fmt, locale)
+    entry = ctx.cache.get(key)
+    if entry is None:
+        ctx.metrics.cache(False)
+        generation = ctx.cache.generation
+        tree = ctx.services.publishing.snapshot(slug, None, locale)
+        route = tree.route
+        body = dumps(render(tree, fmt))
+        entry = ctx.cache.put(
+            key, body, route.route_id, route.slug, route.published_version_id or "", generation
+        )
+    else:
+        ctx.metrics.cache(True)
+    headers = [("ETag", entry.etag), ("Cache-Control", ctx.options.cache_control)]
+    if etag_matches(request.header("If-None-Match"), entry.etag):
+        return Response(304, b"", None, headers)
+    return Response(200, entry.body, JSON_TYPE, headers)
+
+
+def _preview(request: Request, ctx: Context, slug: str, fmt: str, locale: str) -> Response:
+    actor = require_actor(request, ctx)
+    actor.require("content:read")
+    tree = ctx.services.content.tree(slug, locale)
+    if tree.root is None:
+        raise NotFound("content", slug, f"route {tree.route.slug} has no content yet")
+    return Response(
+        200, dumps(render(tree, fmt)), JSON_TYPE, [("Cache-Control", "private, no-store")]
+    )
+
+
+def route_state(services: Any, route_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    """``{route_id: (slug, published_version_id)}`` of the routes that still exist."""
+    state: dict[str, tuple[str, str | None]] = {}
+    for route_id in route_ids:
+        try:
+            route = services.routes.get(route_id)
+        except NotFound:
+            continue
+        state[route_id] = (route.slug, route.published_version_id)
+    return state
+
+
+def register(router: Router) -> None:
+    router.add("GET", "/api/v1/content/{slug:path}", deliver)
