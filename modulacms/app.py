@@ -9,6 +9,7 @@ from modulacms.db.connection import Database
 from modulacms.db.migrate import migrate
 from modulacms.services.publishing import DEFAULT_VERSIONS_KEPT
 from modulacms.services.registry import Services, build_services
+from modulacms.services.users import seed_roles
 
 
 @dataclass
@@ -36,6 +37,7 @@ def build_app(
     try:
         if migrate_schema:
             migrate(db)
+            seed_roles(db)
         services = build_services(db, versions_kept=versions_kept)
         services.routes.ensure_default_site()
     except BaseException:

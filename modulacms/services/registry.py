@@ -8,11 +8,13 @@ from modulacms.core.events import HookDispatcher
 from modulacms.db.connection import Database
 from modulacms.db.repositories.audit import AuditRepository
 from modulacms.services.audit import AuditService
+from modulacms.services.auth import AuthService
 from modulacms.services.content import ContentService
 from modulacms.services.publishing import DEFAULT_VERSIONS_KEPT, PublishingService
 from modulacms.services.query import QueryService
 from modulacms.services.routes import RouteService
 from modulacms.services.schema import SchemaService
+from modulacms.services.users import UserService
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,13 +27,21 @@ class Services:
     publishing: PublishingService
     audit: AuditService
     query: QueryService
+    users: UserService
+    auth: AuthService
 
     def set_hooks(self, dispatcher: HookDispatcher) -> None:
         """Install the plugin runtime's hook dispatcher (replaces the null one)."""
         self.content.hooks = dispatcher
+        self.users.hooks = dispatcher
 
 
-def build_services(db: Database, *, versions_kept: int = DEFAULT_VERSIONS_KEPT) -> Services:
+def build_services(
+    db: Database,
+    *,
+    versions_kept: int = DEFAULT_VERSIONS_KEPT,
+    session_ttl: int = 7 * 24 * 3600,
+) -> Services:
     """Wire the services of a migrated database."""
     audit = AuditRepository(db)
     schema = SchemaService(db, audit)
@@ -45,4 +55,6 @@ def build_services(db: Database, *, versions_kept: int = DEFAULT_VERSIONS_KEPT) 
         publishing=publishing,
         audit=AuditService(audit),
         query=QueryService(db, schema),
+        users=UserService(db, audit),
+        auth=AuthService(db, audit, session_ttl=session_ttl),
     )
