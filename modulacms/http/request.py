@@ -9,6 +9,7 @@ Breaking a rule is a 400, never a lookup with a surprising key.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote_to_bytes
@@ -117,8 +118,11 @@ def split_target(target: str) -> tuple[str, str]:
     return "/".join(segments), query
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _printable(text: str) -> bool:
-    return not any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+    return _CONTROL.search(text) is None
 
 
 def parse_query(query: str) -> dict[str, list[str]]:

@@ -25,13 +25,13 @@ from modulacms.http.accesslog import AccessLog
 from modulacms.http.dispatch import Dispatcher
 from modulacms.http.options import ServerOptions
 from modulacms.http.responses import (
-    JSON_TYPE,
     HttpError,
     Response,
     error_body,
     error_response,
     too_large,
 )
+from modulacms.http.wire import MAX_LINE, HeadError, Headers, parse_head
 
 log = logging.getLogger(__name__)
 
@@ -60,52 +60,59 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.settimeout(self.server.options.keepalive_timeout)
         super().setup()
         self._shut = False
-        self.server.track(self, busy=False)
+        self.server.conns[self] = False
 
     def finish(self) -> None:
         try:
             super().finish()
         except OSError:
             pass
-        self.server.untrack(self)
+        self.server.conns.pop(self, None)
 
     def handle_one_request(self) -> None:
         try:
-            line = self.rfile.readline(65537)
+            line = self.rfile.readline(MAX_LINE + 1)
+            if line in (b"\r\n", b"\n"):  # a stray empty line between requests is allowed
+                line = self.rfile.readline(MAX_LINE + 1)
         except OSError:  # timeout on an idle keep-alive connection, or a reset
             self.close_connection = True
             return
         if not line:
             self.close_connection = True
             return
-        self.server.track(self, busy=True)
+        conns = self.server.conns
+        conns[self] = True
         try:
             self._request(line)
         except OSError:
             self.close_connection = True
         finally:
-            self.server.track(self, busy=False)
+            conns[self] = False
 
     def _request(self, line: bytes) -> None:
         start = time.perf_counter()
-        if len(line) > 65536:
-            self.request_version = "HTTP/1.1"
-            self.send_error(414)
-            return
-        self.raw_requestline = line
-        if not self.parse_request():
-            return
+        self.command, self.request_version = "", "HTTP/1.1"
         try:
-            body = self._body()
+            head = parse_head(line, self.rfile)
+        except HeadError as exc:
+            code = _REASONS.get(exc.status, "error").lower().replace(" ", "_")
+            self._send(Response(exc.status, error_body(exc.status, code, exc.message), close=True))
+            return
+        headers = head.headers
+        self.command, self.path, self.request_version = head.method, head.target, head.version
+        self.headers = headers  # type: ignore[assignment]
+        self.close_connection = not head.keep_alive
+        try:
+            body = self._body(headers)
         except HttpError as exc:
             response = error_response(exc)
             response.close = True
             self._send(response)
             self._linger()
             return
-        client = self._client_ip()
+        client = self._client_ip(headers)
         response, request = self.server.dispatcher.dispatch(
-            self.command, self.path, self.headers, body, client
+            head.method, head.target, headers, body, client
         )
         size = self._send(response)
         access = self.server.access_log
@@ -114,12 +121,12 @@ class _Handler(BaseHTTPRequestHandler):
             access.record(
                 client,
                 (actor.name or actor.user_id or "") if actor is not None else "",
-                self.command,
-                self.path,
+                head.method,
+                head.target,
                 response.status,
                 size,
                 time.perf_counter() - start,
-                self.headers.get("User-Agent", ""),
+                headers.get("user-agent") or "",
             )
 
     def _linger(self) -> None:
@@ -138,25 +145,30 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def _client_ip(self) -> str:
+    def _client_ip(self, headers: Headers) -> str:
         if self.server.options.trust_proxy_headers:
-            forwarded = self.headers.get("X-Forwarded-For")
+            forwarded = headers.get("x-forwarded-for")
             if forwarded:
                 return str(forwarded).split(",")[0].strip()
         return str(self.client_address[0])
 
-    def _body(self) -> bytes:
+    def _body(self, headers: Headers) -> bytes:
         limit = self.server.options.max_body_bytes
-        encoding = self.headers.get("Transfer-Encoding")
+        encoding = headers.get("transfer-encoding")
         if encoding is not None:
             if encoding.strip().lower() != "chunked":
                 raise HttpError(
                     501, "not_implemented", f"transfer encoding {encoding} is not supported"
                 )
             return self._chunked(limit)
-        length = self.headers.get("Content-Length")
+        length = headers.get("content-length")
         if length is None:
             return b""
+        if (
+            headers.get("expect") or ""
+        ).lower() == "100-continue" and self.request_version == "HTTP/1.1":
+            if length.strip().isdigit() and int(length) <= limit:
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         try:
             size = int(length)
         except ValueError:
@@ -221,15 +233,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write("".join(head).encode("latin-1") + body)
         return len(body)
 
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Protocol errors raised by ``parse_request`` also leave as JSON."""
-        reason = _REASONS.get(code, "Error")
-        body = error_body(code, reason.lower().replace(" ", "_"), message or reason)
-        self.close_connection = True
-        if not hasattr(self, "command"):
-            self.command = ""
-        self._send(Response(code, body, JSON_TYPE, [], close=True))
-
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http: " + format, *args)
 
@@ -256,8 +259,8 @@ class ModulaServer(ThreadingHTTPServer):
         self.reuse_port = reuse_port
         self.draining = False
         self._serving = False
-        self._conns: dict[_Handler, bool] = {}
-        self._conns_lock = threading.Lock()
+        # handler -> request in flight; plain dict operations are atomic under the GIL
+        self.conns: dict[_Handler, bool] = {}
         self._thread: threading.Thread | None = None
         self.on_stop: list[Callable[[], object]] = []
         super().__init__((options.host, options.port), _Handler)
@@ -281,18 +284,10 @@ class ModulaServer(ThreadingHTTPServer):
 
     # -- connection bookkeeping ---------------------------------------------------------
 
-    def track(self, handler: _Handler, *, busy: bool) -> None:
-        with self._conns_lock:
-            self._conns[handler] = busy
-
-    def untrack(self, handler: _Handler) -> None:
-        with self._conns_lock:
-            self._conns.pop(handler, None)
-
     def connections(self) -> tuple[int, int]:
         """(open connections, connections with a request in flight)."""
-        with self._conns_lock:
-            return len(self._conns), sum(self._conns.values())
+        states = list(self.conns.values())
+        return len(states), sum(states)
 
     # -- running ------------------------------------------------------------------------
 
@@ -331,8 +326,7 @@ class ModulaServer(ThreadingHTTPServer):
         deadline = time.monotonic() + grace
         clean = True
         while True:
-            with self._conns_lock:
-                conns = list(self._conns.items())
+            conns = list(self.conns.items())
             if not conns:
                 break
             late = time.monotonic() > deadline

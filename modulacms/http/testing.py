@@ -124,3 +124,95 @@ def running_server(
         yield server
     finally:
         server.stop(grace=5.0)
+
+
+PAGE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("title", "text"),
+    ("meta_title", "text"),
+    ("meta_description", "textarea"),
+    ("slug", "text"),
+    ("published", "boolean"),
+    ("views", "number"),
+    ("summary", "textarea"),
+    ("body", "richtext"),
+    ("hero_url", "url"),
+    ("tags", "json"),
+)
+
+
+def page_values(n: int) -> dict[str, Any]:
+    """Values of the 10 page fields (about 2 KB rendered as ``clean``)."""
+    return {
+        "title": f"Page number {n}",
+        "meta_title": f"Page {n} - ModulaCMS demo site",
+        "meta_description": "A headless CMS that ships as one executable. " * 3,
+        "slug": f"/page-{n}",
+        "published": n % 2 == 0,
+        "views": n * 7,
+        "summary": "Editors build pages as trees of typed blocks in the terminal. " * 3,
+        "body": "<h2>Why</h2><p>" + "Fast, cacheable public delivery from SQLite. " * 26 + "</p>",
+        "hero_url": f"https://example.com/images/{n}.jpg",
+        "tags": ["cms", "python", f"tag{n % 10}"],
+    }
+
+
+def build_sample_site(services: Any, *, tree_nodes: int = 50) -> dict[str, str]:
+    """A small real site: ``page`` (10 fields), ``section`` and ``card`` datatypes, the
+    published home page ``/`` (one page node) and ``/tree`` (``tree_nodes`` nodes).
+
+    Returns ``{"page": home root id, "tree": tree root id}``.
+    """
+    from modulacms.core.ids import new_id
+    from modulacms.core.models import Actor
+    from modulacms.services.content import NewContent
+
+    system = Actor.system()
+    schema = services.schema
+    schema.create_datatype("page", system, label="Page")
+    schema.create_datatype("section", system, label="Section")
+    schema.create_datatype("card", system, label="Card")
+    for name, field_type in PAGE_FIELDS:
+        schema.create_field(name, field_type, system, label=name.replace("_", " ").title())
+        schema.attach("page", name, system)
+    schema.create_field("heading", "text", system, label="Heading")
+    schema.create_field("price", "number", system, label="Price")
+    for datatype in ("section", "card"):
+        schema.attach(datatype, "heading", system)
+        schema.attach(datatype, "summary", system)
+    schema.attach("card", "price", system)
+    ids: dict[str, str] = {}
+    for slug, size in (("/", 1), ("/tree", tree_nodes)):
+        if slug != "/":
+            services.routes.create(slug, system, title=slug.strip("/").title())
+        else:
+            try:
+                services.routes.get("/")
+            except Exception:
+                services.routes.create("/", system, title="Home")
+        root = services.content.create(slug, "page", page_values(0), system)
+        items: list[Any] = []
+        section_id: str | None = None
+        for i in range(size - 1):
+            if i % 7 == 0:
+                section_id = new_id()
+                items.append(
+                    NewContent(
+                        "section",
+                        {"heading": f"Section {i}", "summary": "Blocks nest beneath pages."},
+                        parent_id=root.content_data_id,
+                        content_id=section_id,
+                    )
+                )
+            else:
+                items.append(
+                    NewContent(
+                        "card",
+                        {"heading": f"Card {i}", "summary": "Sibling order is O(1).", "price": i},
+                        parent_id=section_id,
+                    )
+                )
+        if items:
+            services.content.create_many(slug, items, system)
+        services.publishing.publish(slug, system)
+        ids["page" if slug == "/" else "tree"] = root.content_data_id
+    return ids
