@@ -135,10 +135,18 @@ class RateLimited(ModulaError):
 
 
 class QueryRejected(ModulaError):
-    """The query builder refused an identifier, operator, value or shape."""
+    """The query builder refused an identifier, operator, value or shape.
+
+    ``raises`` tells the Lua API how the plugin sees it: ``True`` means a raised Lua error,
+    ``False`` means ``nil, message`` (see the contract in ``modulacms.db.query``).
+    """
 
     code = "query_rejected"
     title = "Query rejected"
+
+    def __init__(self, message: str, *, raises: bool = False, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.raises = raises
 
 
 class ConfigError(ModulaError):
