@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from modulacms.core.models import ContentNode, Datatype, DatatypeField, Route, RouteTree, TreeNode
+from modulacms.core.models import (
+    ContentNode,
+    Datatype,
+    DatatypeField,
+    Route,
+    RouteTree,
+    TreeNode,
+    from_values,
+)
 
 
 def ordered_children(parent: ContentNode, children: Sequence[ContentNode]) -> list[ContentNode]:
@@ -29,6 +37,33 @@ def ordered_children(parent: ContentNode, children: Sequence[ContentNode]) -> li
     return ordered
 
 
+def _node_values(
+    node_list: list[tuple[ContentNode, Datatype]],
+    names_of: Mapping[str, list[str]],
+    values: Iterable[tuple[str, str, str, str | None]],
+    field_name: Mapping[str, str],
+    locale: str,
+) -> dict[str, dict[str, str | None]]:
+    """Node id -> {field name: value} for every node (None where nothing is stored).
+
+    ``locale`` values win over those of the default locale ``""``.
+    """
+    result = {n.content_data_id: dict.fromkeys(names_of[d.datatype_id]) for n, d in node_list}
+    exact: list[tuple[dict[str, str | None], str, str | None]] = []
+    for content_id, field_id, value_locale, value in values:
+        slot = result.get(content_id)
+        name = field_name.get(field_id)
+        if slot is None or name is None or name not in slot:
+            continue
+        if value_locale == "":
+            slot[name] = value
+        elif locale and value_locale == locale:
+            exact.append((slot, name, value))
+    for slot, name, value in exact:
+        slot[name] = value
+    return result
+
+
 def assemble(
     route: Route,
     nodes: Iterable[tuple[ContentNode, Datatype]],
@@ -43,41 +78,30 @@ def assemble(
     of ``locale`` win over the default locale ``""``.
     """
     node_list = list(nodes)
-    datatype_of = {n.content_data_id: d for n, d in node_list}
     kids: dict[str | None, list[ContentNode]] = {}
     for node, _ in node_list:
-        kids.setdefault(node.parent_id, []).append(node)
-    field_name: dict[str, str] = {}
-    for attached in fields.values():
-        for df in attached:
-            field_name[df.field.field_id] = df.field.name
-    chosen: dict[str, dict[str, tuple[bool, str | None]]] = {}
-    for content_id, field_id, value_locale, value in values:
-        if content_id not in datatype_of or field_id not in field_name:
-            continue
-        if value_locale not in ("", locale):
-            continue
-        slot = chosen.setdefault(content_id, {})
-        name = field_name[field_id]
-        exact = value_locale == locale
-        if name not in slot or (exact and not slot[name][0]):
-            slot[name] = (exact, value)
+        siblings = kids.get(node.parent_id)
+        if siblings is None:
+            kids[node.parent_id] = [node]
+        else:
+            siblings.append(node)
+    datatype_of = {n.content_data_id: d for n, d in node_list}
+    attached_of = {d: tuple(f) for d, f in fields.items()}
+    field_name = {df.field.field_id: df.field.name for a in attached_of.values() for df in a}
+    names_of = {d: [df.field.name for df in a] for d, a in attached_of.items()}
+    for _, datatype in node_list:
+        names_of.setdefault(datatype.datatype_id, [])
+    node_values = _node_values(node_list, names_of, values, field_name, locale)
 
     def build(node: ContentNode, depth: int) -> TreeNode:
         datatype = datatype_of[node.content_data_id]
-        attached = tuple(fields.get(datatype.datatype_id, ()))
-        stored = chosen.get(node.content_data_id, {})
-        node_values = {
-            df.field.name: stored.get(df.field.name, (False, None))[1] for df in attached
-        }
-        children = kids.get(node.content_data_id, []) if depth < 1000 else []
-        return TreeNode(
-            node=node,
-            datatype=datatype,
-            fields=attached,
-            values=node_values,
-            children=tuple(build(c, depth + 1) for c in ordered_children(node, children)),
-        )
+        attached = attached_of.get(datatype.datatype_id, ())
+        children = kids.get(node.content_data_id)
+        built: tuple[TreeNode, ...] = ()
+        if children and depth < 1000:
+            built = tuple(build(c, depth + 1) for c in ordered_children(node, children))
+        own = node_values[node.content_data_id]
+        return from_values(TreeNode, (node, datatype, attached, own, built))
 
     roots = kids.get(None, [])
     root = build(roots[0], 0) if roots else None

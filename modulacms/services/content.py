@@ -101,7 +101,13 @@ class ContentService:
         target = self.routes.get(route)
         rows = self.repo.route_nodes(target.route_id)
         width = 17
-        nodes = [(node_from_row(r[:width]), datatype_from_row(r[width:])) for r in rows]
+        datatypes: dict[str, Datatype] = {}
+        nodes = []
+        for r in rows:
+            datatype = datatypes.get(r[width])
+            if datatype is None:
+                datatype = datatypes[r[width]] = datatype_from_row(r[width:])
+            nodes.append((node_from_row(r[:width]), datatype))
         fields = self.schema.repo.attached({d.datatype_id for _, d in nodes})
         values = self.repo.route_values(target.route_id)
         return assemble(target, nodes, fields, values, locale)

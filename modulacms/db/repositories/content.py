@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from modulacms.core.models import ContentNode, ContentStatus, TrashEntry
+from modulacms.core.models import ContentNode, ContentStatus, TrashEntry, from_values
 from modulacms.db.connection import Database, Row
 
 NODE_COLUMNS = (
@@ -39,10 +39,13 @@ _NODE = ", ".join(NODE_COLUMNS)
 _POINTERS = frozenset({"parent_id", "first_child_id", "next_sibling_id", "prev_sibling_id"})
 
 
+_STATUS = {status.value: status for status in ContentStatus}
+
+
 def node_from_row(row: Row) -> ContentNode:
     values = list(row)
-    values[9] = ContentStatus(values[9])
-    return ContentNode(*values)
+    values[9] = _STATUS[values[9]]
+    return from_values(ContentNode, values)
 
 
 def node_row(node: ContentNode) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from modulacms.core.models import Datatype, DatatypeField, Field, FieldType
+from modulacms.core.models import Datatype, DatatypeField, Field, FieldType, from_values
 from modulacms.db.connection import Database, Row
 
 _DT = "datatype_id, name, label, description, author_id, date_created, date_modified"
@@ -17,22 +17,30 @@ _FIELD = (
 
 
 def datatype_from_row(row: Row) -> Datatype:
-    return Datatype(*row)
+    return from_values(Datatype, row)
+
+
+_TYPES = {kind.value: kind for kind in FieldType}
+
+
+def _json(text: str) -> dict[str, Any]:
+    return {} if text == "{}" else dict(json.loads(text))
 
 
 def _field(row: Row) -> Field:
-    return Field(
-        field_id=row[0],
-        name=row[1],
-        label=row[2],
-        type=FieldType(row[3]),
-        validation=json.loads(row[4]),
-        ui_config=json.loads(row[5]),
-        translatable=bool(row[6]),
-        author_id=row[7],
-        date_created=row[8],
-        date_modified=row[9],
+    values = (
+        row[0],
+        row[1],
+        row[2],
+        _TYPES[row[3]],
+        _json(row[4]),
+        _json(row[5]),
+        bool(row[6]),
+        row[7],
+        row[8],
+        row[9],
     )
+    return from_values(Field, values)
 
 
 class SchemaRepository:
@@ -174,7 +182,8 @@ class SchemaRepository:
             wanted,
         )
         for row in rows:
-            result[row[0]].append(DatatypeField(row[0], _field(row[3:]), int(row[1]), bool(row[2])))
+            attached = (row[0], _field(row[3:]), int(row[1]), bool(row[2]))
+            result[row[0]].append(from_values(DatatypeField, attached))
         return result
 
     def attach(self, datatype_id: str, field_id: str, sort_order: int, required: bool) -> None:
