@@ -41,3 +41,22 @@ def median_time(fn: Callable[[], object], runs: int = 7, warmup: int = 1) -> flo
         fn()
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
+
+
+def paired_medians(
+    first: Callable[[], object], second: Callable[[], object], runs: int = 51, warmup: int = 3
+) -> tuple[float, float]:
+    """Median times of two functions measured alternately, so that load from other
+    processes falls on both alike."""
+    for _ in range(warmup):
+        first()
+        second()
+    a, b = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        first()
+        middle = time.perf_counter()
+        second()
+        a.append(middle - start)
+        b.append(time.perf_counter() - middle)
+    return statistics.median(a), statistics.median(b)
