@@ -29,6 +29,7 @@ def core(access: object = ACCESS) -> CoreQueryBuilder:
         ("media", ACCESS, "read", 'core.read: plugin "p" has no approved access to table "media"'),
         ("users", None, "read", "has no approved access"),
         ("content_data", {"content_data": ["read"]}, "write", 'is not approved for "write"'),
+        ("users", {"users": "readonly"}, "read", 'is not approved for "read"'),
     ],
 )
 def test_gates(table: str, access: object, op: str, message: str) -> None:

@@ -22,16 +22,34 @@ tables ``{"__op": .., "__val": ..}`` / ``{"__agg": .., "__arg": .., "__alias": .
 Every rejection is a :class:`modulacms.errors.QueryRejected`. Its ``raises`` attribute
 says what the plugin sees:
 
-* ``raises=True``: throw a Lua error with ``exc.message`` (``define_table`` failures,
-  ``update``/``delete`` with an empty map filter, a missing/empty ``set``, ``upsert``
-  shape errors, non-table arguments where a table is required);
+* ``raises=True``: throw a Lua error with ``exc.message``: ``update``/``delete`` with an
+  empty map filter, a missing or empty ``set``, ``upsert`` shape errors, a non-table
+  argument where a table is required, and every ``define_table`` failure;
 * ``raises=False``: return ``nil, exc.message`` (validation, SQL and constraint errors).
 
-``PluginStore`` may also raise ``StoreError`` (database busy or broken: return
-``nil, message``) and ``PluginTimeout`` (statement interrupted: raise). The binding
-itself keeps the op budget, the before-hook block, the nested-transaction check and the
-argument checks of the sentinel constructors (``db.eq(nil)`` raises, ``db.in_list()``
-with no argument raises), as those never reach the builder.
+``PluginStore`` may also raise ``StoreError`` (database busy or broken) and
+``PluginTimeout`` (statement interrupted). Return ``nil, message`` for a ``StoreError``
+except from ``define_table``, which raises on every error; raise for ``PluginTimeout``.
+The binding itself keeps the op budget, the before-hook block, the nested-transaction
+check and the argument checks of the sentinel constructors (``db.eq(nil)`` raises,
+``db.in_list()`` with no argument raises): those never reach the builder.
+
+Lua function → ``PluginStore`` method (``plugin`` is the calling plugin's name)::
+
+    db.define_table(name, def)        define_table(plugin, name, def) -> list[SchemaDrift]
+    db.query(t, opts)                 query(plugin, t, opts) -> list[dict]
+    db.query_one(t, opts)             query_one(plugin, t, opts) -> dict | None
+    db.count(t, opts)                 count(plugin, t, opts) -> int
+    db.exists(t, opts)                exists(plugin, t, opts) -> bool
+    db.insert(t, values)              insert(plugin, t, values) -> None
+    db.insert_many(t, cols, rows)     insert_many(plugin, t, cols, rows, charge=...) -> int
+    db.update(t, opts)                update(plugin, t, opts) -> int
+    db.delete(t, opts)                delete(plugin, t, opts) -> int
+    db.upsert(t, opts)                upsert(plugin, t, opts) -> None
+    db.create_index(t, opts)          create_index(plugin, t, opts) -> None
+    db.transaction(fn)                with store.transaction(): ...
+    db.timestamp(), timestamp_ago(s)  timestamp(), timestamp_ago(s) from this package
+    core.query/query_one/count/exists core_query/... (plugin, approved_access, t, opts)
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def check_core_access(plugin: str, access: CoreAccess | None, table: object, op:
         raise QueryRejected(
             f"core.{op}: plugin {show(plugin)} has no approved access to table {show(table)}"
         )
-    if op not in granted:
+    if isinstance(granted, str | bytes) or op not in granted:
         raise QueryRejected(
             f"core.{op}: plugin {show(plugin)} is not approved for {show(op)} "
             f"on table {show(table)}"

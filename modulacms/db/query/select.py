@@ -98,8 +98,6 @@ def append_limit(sql: list[str], params: list[object], o: SelectOptions, one: bo
 
 def condition_select(base: TableSchema, o: SelectOptions, one: bool) -> Statement:
     """The condition path (spec §4.4): list-form where and/or aggregate columns."""
-    # Ignores where_or, joins, a map where and a map having (spec §4.4); query_one on
-    # this path also ignores order_by.
     if one:
         o = replace(o, order_by=())
     if len(o.order_by) > MAX_ORDER_COLUMNS:
@@ -188,9 +186,6 @@ def probe(head: str, base: TableSchema, opts: object, tail: str, plugin: str | N
         )
     sql = f"{head} {q(base.name)}" + (f" WHERE {body}" if body else "") + tail
     return Statement(sql, params + ([1] if tail else []))
-
-
-# -- writes --------------------------------------------------------------------------
 
 
 def _select_kw(o: SelectOptions) -> str:
