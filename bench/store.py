@@ -9,7 +9,9 @@ RESULT lines:
   tree pointers, audit rows included) over a bare ``executemany`` of the same rows.
   Target >= 0.25.
 - store.eav_vs_columnar: published pages by two field conditions + sort + limit 20 through
-  the EAV published index, over the same query on a columnar table. Target <= 5.
+  the EAV published index, over the same query on a columnar table (both fetch the 20
+  rows with all their values). Target <= 5. The full service call, which also counts
+  every match for ``total``, is printed for information.
 """
 
 from __future__ import annotations
@@ -131,72 +133,64 @@ def create_throughput(nodes: int) -> tuple[float, float]:
     return nodes / service, nodes / plain
 
 
-def eav_vs_columnar(path: Path, runs: int) -> tuple[float, float, list[str]]:
-    """(EAV query seconds, columnar seconds, query plan) for two filters + sort + limit 20."""
+def eav_vs_columnar(path: Path, runs: int) -> tuple[float, float, float, list[str]]:
+    """Two filters + sort + limit 20: (EAV page seconds, columnar page seconds, full service
+    call seconds including the total count, EAV query plan).
+
+    Both page queries return the 20 matching rows with all their values; the columnar
+    table holds the same published data with an index per filtered column, as a plugin
+    table would.
+    """
+    from modulacms.db.repositories.published import Filter, Sort
+
     with build_app(path, migrate_schema=False) as app:
-        query = app.services.query
-        filters = [("category", "eq", "c3"), ("rank", "gte", "500")]
-        page = query.query("page", filters, sort="-rank", limit=20)
-        eav = median_time(
-            lambda: query.query("page", filters, sort="-rank", limit=20), runs=runs, warmup=3
-        )
         s = app.services
-        from modulacms.db.repositories.published import Filter, Sort
-
+        query, repo = s.query, s.query.repo
+        filters = [("category", "eq", "c3"), ("rank", "gte", "500")]
         category, rank = s.schema.field("category").field_id, s.schema.field("rank").field_id
-        plan = query.repo.plan(
-            s.schema.datatype("page").datatype_id,
-            [Filter(category, False, "eq", "c3"), Filter(rank, True, "gte", 500.0)],
-            Sort(rank, True, True),
-        )
-        rows = app.db.execute(
-            "SELECT n.content_data_id, f.field_id, f.value_text, f.value_num FROM published_nodes n "
-            "JOIN published_fields f ON f.content_data_id = n.content_data_id"
-        )
-    names = {s_id: name for name, s_id in (("category", category), ("rank", rank))}
-    table: dict[str, dict[str, object]] = {}
-    for content_id, field_id, text, num in rows:
-        if field_id in names:
-            table.setdefault(content_id, {})[names[field_id]] = (
-                num if names[field_id] == "rank" else text
-            )
-    conn = apsw.Connection(":memory:")
-    try:
-        conn.execute(
-            "CREATE TABLE pages (id TEXT PRIMARY KEY, category TEXT, rank REAL, title TEXT);"
-            "CREATE INDEX pages_category ON pages(category); CREATE INDEX pages_rank ON pages(rank)"
-        )
-        with conn:
-            conn.executemany(
-                "INSERT INTO pages VALUES (?,?,?,?)",
-                [(k, v.get("category"), v.get("rank"), "t") for k, v in table.items()],
-            )
-        conn.execute("ANALYZE")
+        dt = s.schema.datatype("page").datatype_id
+        built = [Filter(category, False, "eq", "c3"), Filter(rank, True, "gte", 500.0)]
+        order = Sort(rank, True, True)
 
-        def columnar() -> list[object]:
-            ids = list(
-                conn.execute(
-                    "SELECT id FROM pages WHERE category = ? AND rank >= ? ORDER BY rank DESC LIMIT 20",
-                    ("c3", 500),
-                )
-            )
-            count = conn.execute(
-                "SELECT count(*) FROM pages WHERE category = ? AND rank >= ?", ("c3", 500)
-            ).fetchone()
-            list(
-                conn.execute(
-                    "SELECT * FROM pages WHERE id IN (%s)" % ",".join("?" * len(ids)),
-                    [i[0] for i in ids],
-                )
-            )
-            return [count]
+        def eav_page() -> list[tuple[str, str, str | None]]:
+            rows = repo.page(dt, built, order, 20, 0, by_sort_index=True)
+            return repo.values([r.content_data_id for r in rows])
 
-        columnar()
-        plain = median_time(columnar, runs=runs, warmup=3)
-    finally:
-        conn.close()
-    assert page.total > 0
-    return eav, plain, plan
+        plan = repo.plan(dt, built, order, True)
+        service = median_time(
+            lambda: query.query("page", filters, sort="-rank", limit=20), runs=runs
+        )
+        expected = [i.id for i in query.query("page", filters, sort="-rank", limit=20).items]
+        table: dict[str, dict[str, object]] = {}
+        names = {df.field.field_id: df.field.name for df in s.schema.fields_of("page")}
+        for content_id, field_id, text, num in app.db.execute(
+            "SELECT content_data_id, field_id, value_text, value_num FROM published_fields"
+        ):
+            table.setdefault(content_id, {})[names[field_id]] = num if num is not None else text
+        conn = apsw.Connection(":memory:")
+        try:
+            columns = ", ".join(f"{name} {'REAL' if name == 'rank' else 'TEXT'}" for name in FIELDS)
+            conn.execute(f"CREATE TABLE pages (id TEXT PRIMARY KEY, {columns})")
+            conn.execute("CREATE INDEX pages_category ON pages(category)")
+            conn.execute("CREATE INDEX pages_rank ON pages(rank)")
+            with conn:
+                conn.executemany(
+                    f"INSERT INTO pages VALUES (?{',?' * len(FIELDS)})",
+                    [(k, *(v.get(n) for n in FIELDS)) for k, v in table.items()],
+                )
+            conn.execute("ANALYZE")
+            sql = (
+                "SELECT * FROM pages WHERE category = ? AND rank >= ? "
+                "ORDER BY rank DESC, id DESC LIMIT 20"
+            )
+            got = [r[0] for r in conn.execute(sql, ("c3", 500))]
+            assert got == expected, "the two stores disagree"
+            eav, columnar = paired_medians(
+                eav_page, lambda: list(conn.execute(sql, ("c3", 500))), runs=runs
+            )
+        finally:
+            conn.close()
+    return eav, columnar, service, plan
 
 
 def run(quick: bool) -> None:
@@ -219,8 +213,9 @@ def run(quick: bool) -> None:
     info(SUITE, "create_bare_nodes_per_s", plain, "nodes/s")
     result(SUITE, "create_vs_bare", service / plain, "ratio", ">=", 0.25)
 
-    eav, columnar, plan = eav_vs_columnar(big, runs)
-    info(SUITE, f"query_eav_{big_pages}_pages_ms", eav * 1000, "ms")
-    info(SUITE, "query_columnar_ms", columnar * 1000, "ms")
+    eav, columnar, service_call, plan = eav_vs_columnar(big, runs)
+    info(SUITE, f"query_eav_page_{big_pages}_pages_ms", eav * 1000, "ms")
+    info(SUITE, "query_columnar_page_ms", columnar * 1000, "ms")
+    info(SUITE, "query_service_with_total_ms", service_call * 1000, "ms")
     print("       query plan: " + " | ".join(plan), flush=True)
     result(SUITE, "eav_vs_columnar", eav / columnar, "ratio", "<=", 5)

@@ -49,6 +49,7 @@ class Database:
         try:
             self._writer = apsw.Connection(self.path)
             _configure(self._writer, memory=self.memory)
+            self._optimize()
         except apsw.Error as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         self._write_lock = threading.RLock()
@@ -168,7 +169,19 @@ class Database:
             for reader in self._readers.values():
                 reader.close()
             self._readers.clear()
+        self._optimize()
         self._writer.close()
+
+    def _optimize(self) -> None:
+        """Refresh the query planner's statistics where SQLite thinks they are stale.
+
+        The EAV query plans depend on them; a bounded sample keeps this to milliseconds.
+        """
+        try:
+            self._writer.execute("PRAGMA analysis_limit=1000")
+            self._writer.execute("PRAGMA optimize=0x10002")
+        except apsw.BusyError:
+            pass  # another process holds the lock; statistics can wait for the next open
 
     def __enter__(self) -> Database:
         return self

@@ -3,8 +3,10 @@
 Filters are ``(field name, operator, value)`` with operators ``eq, neq, gt, gte, lt, lte,
 like, in`` (``in`` takes a comma-separated list). Number fields compare as numbers,
 boolean and date fields by their canonical text, so ``true`` and ``2026-01-31`` work as
-written. ``sort`` is a field name, ``-name`` for descending; without it, newest published
-first. ``limit`` defaults to 20 and is capped at 100.
+written. ``sort`` is a field name, ``-name`` for descending (empty values count as smallest,
+as in SQL); without it, newest published first. Every published node has an index row for
+each field its datatype had when it was published, so sorting by a field attached later
+leaves out nodes not published since. ``limit`` defaults to 20 and is capped at 100.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from modulacms.services.schema import SchemaService
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 QUERY_OPERATORS = (*OPERATORS, "in")
+SORT_INDEX_THRESHOLD = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +78,14 @@ class QueryService:
             errors.add("offset", "must be 0 or more")
         errors.raise_if_any("invalid query")
         limit = min(limit, MAX_LIMIT)
-        rows, total = self.repo.query(dt.datatype_id, built, order, limit, offset)
+        total = self.repo.count(dt.datatype_id, built)
+        rows = []
+        if offset < total:
+            # many matches: walking the sort index finds a page quickly; few: sort them all
+            by_sort_index = order is not None and total > SORT_INDEX_THRESHOLD
+            rows = self.repo.page(
+                dt.datatype_id, built, order, limit, offset, by_sort_index=by_sort_index
+            )
         by_id = {df.field.field_id: df for df in fields.values()}
         values: dict[str, dict[str, Any]] = {r.content_data_id: {} for r in rows}
         for content_id, field_id, value in self.repo.values([r.content_data_id for r in rows]):

@@ -91,18 +91,43 @@ def test_bad_queries_are_explained(shop: Services) -> None:
     assert shop.query.query("product", limit=1000).limit == 100
 
 
-def test_filters_use_indexes(shop: Services) -> None:
+def test_both_plans_give_the_same_pages(shop: Services, system: Actor) -> None:
+    from modulacms.db.repositories.published import Filter, Sort
+
+    root = shop.content.tree("/products").root
+    assert root is not None
+    for n in range(30):
+        shop.content.create(
+            "/products", "product", {"name": f"n{n % 7}", "price": n % 5}, system, parent_id=root.id
+        )
+    shop.publishing.publish("/products", system)
+    price = shop.schema.field("price").field_id
+    name = shop.schema.field("name").field_id
+    dt = shop.schema.datatype("product").datatype_id
+    for sort in (Sort(price, True, True), Sort(price, True, False), Sort(name, False, False)):
+        for offset in (0, 7, 30):
+            pages = [
+                [
+                    r.content_data_id
+                    for r in shop.query.repo.page(
+                        dt, [Filter(price, True, "gte", 1.0)], sort, 8, offset, by_sort_index=flag
+                    )
+                ]
+                for flag in (False, True)
+            ]
+            assert pages[0] == pages[1]
+
+
+def test_plans_use_indexes(shop: Services) -> None:
     from modulacms.db.repositories.published import Filter, Sort
 
     price = shop.schema.field("price").field_id
     featured = shop.schema.field("featured").field_id
     dt = shop.schema.datatype("product").datatype_id
-    plan = " | ".join(
-        shop.query.repo.plan(
-            dt,
-            [Filter(featured, False, "eq", "true"), Filter(price, True, "gte", 5.0)],
-            Sort(price, True, True),
-        )
-    )
-    assert "USING INDEX idx_published_fields" in plan or "USING PRIMARY KEY" in plan
-    assert "SCAN f" not in plan and "SCAN s" not in plan
+    filters = [Filter(featured, False, "eq", "true"), Filter(price, True, "gte", 5.0)]
+    for flag in (False, True):
+        plan = " | ".join(shop.query.repo.plan(dt, filters, Sort(price, True, True), flag))
+        assert "SCAN" not in plan, plan
+    sorted_plan = " | ".join(shop.query.repo.plan(dt, filters, Sort(price, True, True), True))
+    assert sorted_plan.startswith("SEARCH s USING COVERING INDEX idx_published_fields_num")
+    assert "TEMP B-TREE" not in sorted_plan

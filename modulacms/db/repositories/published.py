@@ -72,44 +72,85 @@ def _where(filters: Sequence[Filter]) -> tuple[str, list[Any]]:
     return " ".join(joins), params
 
 
+_COLUMNS = "n.content_data_id, n.route_id, r.slug, n.published_at, n.date_created, n.date_modified"
+
+
+def _page_sql(
+    datatype_id: str, filters: Sequence[Filter], sort: Sort | None, by_sort_index: bool
+) -> tuple[str, list[Any]]:
+    joins, params = _where(filters)
+    if sort is None:
+        return (
+            f"SELECT {_COLUMNS} FROM published_nodes n {joins} "
+            "JOIN routes r ON r.route_id = n.route_id WHERE n.datatype_id = ? "
+            "ORDER BY n.published_at DESC, n.content_data_id DESC LIMIT ? OFFSET ?",
+            [*params, datatype_id],
+        )
+    column = "s.value_num" if sort.numeric else "s.value_text"
+    direction = "DESC" if sort.descending else "ASC"
+    order = f"ORDER BY {column} {direction}, s.content_data_id {direction} LIMIT ? OFFSET ?"
+    if by_sort_index:
+        # CROSS JOIN keeps the sort field's index as the outer loop
+        return (
+            f"SELECT {_COLUMNS} FROM published_fields s CROSS JOIN published_nodes n "
+            f"ON n.content_data_id = s.content_data_id {joins} "
+            "JOIN routes r ON r.route_id = n.route_id "
+            f"WHERE s.field_id = ? AND s.locale = '' AND n.datatype_id = ? {order}",
+            [*params, sort.field_id, datatype_id],
+        )
+    return (
+        f"SELECT {_COLUMNS} FROM published_nodes n {joins} "
+        "JOIN published_fields s ON s.content_data_id = n.content_data_id "
+        "AND s.field_id = ? AND s.locale = '' JOIN routes r ON r.route_id = n.route_id "
+        f"WHERE n.datatype_id = ? {order}",
+        [*params, sort.field_id, datatype_id],
+    )
+
+
 class PublishedRepository:
     """Reads the published index."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def query(
+    def count(self, datatype_id: str, filters: Sequence[Filter]) -> int:
+        """How many published nodes of the datatype match every filter."""
+        joins, params = _where(filters)
+        return int(
+            self.db.scalar(
+                f"SELECT count(*) FROM published_nodes n {joins} WHERE n.datatype_id = ?",
+                [*params, datatype_id],
+            )
+        )
+
+    def page(
         self,
         datatype_id: str,
         filters: Sequence[Filter],
         sort: Sort | None,
         limit: int,
         offset: int,
-    ) -> tuple[list[PublishedRow], int]:
-        """One page of matching published nodes and the total number of matches."""
-        joins, params = _where(filters)
-        base = f"FROM published_nodes n {joins} WHERE n.datatype_id = ?"
-        params.append(datatype_id)
-        total = int(self.db.scalar(f"SELECT count(*) {base}", params))
-        order = "n.published_at DESC, n.content_data_id"
-        sort_join, sort_params = "", []
-        if sort is not None:
-            column = "s.value_num" if sort.numeric else "s.value_text"
-            direction = "DESC" if sort.descending else "ASC"
-            sort_join = (
-                "LEFT JOIN published_fields s ON s.content_data_id = n.content_data_id "
-                "AND s.field_id = ? AND s.locale = ''"
-            )
-            sort_params = [sort.field_id]
-            order = f"{column} IS NULL, {column} {direction}, n.content_data_id"
-        rows = self.db.execute(
-            "SELECT n.content_data_id, n.route_id, r.slug, n.published_at, n.date_created, "
-            f"n.date_modified FROM published_nodes n {joins} {sort_join} "
-            "JOIN routes r ON r.route_id = n.route_id "
-            f"WHERE n.datatype_id = ? ORDER BY {order} LIMIT ? OFFSET ?",
-            [*params[:-1], *sort_params, datatype_id, limit, offset],
-        )
-        return [PublishedRow(*r) for r in rows], total
+        *,
+        by_sort_index: bool = False,
+    ) -> list[PublishedRow]:
+        """One page of matching nodes in sort order (SQL order: empty values are smallest).
+
+        ``by_sort_index`` walks the sort field's index and tests each node against the
+        filters, stopping after the page: the fast plan when many nodes match. Otherwise the
+        filters' indexes find the matches, which are then sorted: the fast plan when few do.
+        Both give the same order.
+        """
+        sql, params = _page_sql(datatype_id, filters, sort, by_sort_index)
+        rows = self.db.execute(sql, [*params, limit, offset])
+        return [PublishedRow(*r) for r in rows]
+
+    def plan(
+        self, datatype_id: str, filters: Sequence[Filter], sort: Sort | None, by_sort_index: bool
+    ) -> list[str]:
+        """``EXPLAIN QUERY PLAN`` lines of :meth:`page`, for checks and benchmarks."""
+        sql, params = _page_sql(datatype_id, filters, sort, by_sort_index)
+        rows = self.db.execute(f"EXPLAIN QUERY PLAN {sql}", [*params, 20, 0])
+        return [str(r[3]) for r in rows]
 
     def values(self, ids: Sequence[str]) -> list[tuple[str, str, str | None]]:
         """(content_data_id, field_id, value_text) of the given nodes (default locale)."""
@@ -124,20 +165,3 @@ class PublishedRepository:
                 list(ids),
             )
         ]
-
-    def plan(self, datatype_id: str, filters: Sequence[Filter], sort: Sort | None) -> list[str]:
-        """``EXPLAIN QUERY PLAN`` lines of :meth:`query`, for checks and benchmarks."""
-        joins, params = _where(filters)
-        sort_join, sort_params = "", []
-        if sort is not None:
-            sort_join = (
-                "LEFT JOIN published_fields s ON s.content_data_id = n.content_data_id "
-                "AND s.field_id = ? AND s.locale = ''"
-            )
-            sort_params = [sort.field_id]
-        rows = self.db.execute(
-            f"EXPLAIN QUERY PLAN SELECT n.content_data_id FROM published_nodes n {joins} "
-            f"{sort_join} WHERE n.datatype_id = ? ORDER BY 1 LIMIT 20",
-            [*params, *sort_params, datatype_id],
-        )
-        return [str(r[3]) for r in rows]
