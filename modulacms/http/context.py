@@ -26,3 +26,5 @@ class Context:
     login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(10, 60.0))
     worker: int = 0
     started: float = field(default_factory=time.monotonic)
+    router: Any = None
+    openapi: bytes | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from modulacms.http.responses import method_not_allowed, not_found_route
 
@@ -29,6 +29,7 @@ class Endpoint:
     method: str
     pattern: str
     handler: Handler
+    doc: Any = None  # api.Doc, for the OpenAPI document
 
 
 @dataclass(slots=True)
@@ -47,9 +48,9 @@ class Router:
         self._static: dict[str, dict[str, Endpoint]] = {}
         self.endpoints: list[Endpoint] = []
 
-    def add(self, method: str, pattern: str, handler: Handler) -> None:
+    def add(self, method: str, pattern: str, handler: Handler, *, doc: Any = None) -> None:
         """Register ``handler`` for ``method`` on ``pattern`` (a duplicate raises ValueError)."""
-        endpoint = Endpoint(method.upper(), pattern, handler)
+        endpoint = Endpoint(method.upper(), pattern, handler, doc)
         parts = _segments(pattern)
         node = self._root
         for i, part in enumerate(parts):

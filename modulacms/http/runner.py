@@ -65,6 +65,7 @@ def build_server(
     )
     router = Router()
     register_all(router)
+    context.router = router
     access = AccessLog(options.access_log) if options.access_log else None
     server = ModulaServer(
         options, Dispatcher(router, context), reuse_port=reuse_port, access_log=access

@@ -1,4 +1,4 @@
-"""Request handlers, one module per area; each exposes ``register(router)``.
+"""Request handlers, one module per area, each an ``api`` table of documented endpoints.
 
 A handler parses its request, calls one service method and returns a ``Response``; it
 never touches SQL and never formats an error itself (it raises, ``responses.py`` renders).
@@ -6,11 +6,33 @@ never touches SQL and never formats an error itself (it raises, ``responses.py``
 
 from __future__ import annotations
 
-from modulacms.http.handlers import content, health
+from modulacms.http.handlers import (
+    admin_content,
+    admin_people,
+    admin_schema,
+    admin_system,
+    auth,
+    content,
+    docs,
+    health,
+    query,
+)
 from modulacms.http.routes import Router
+
+AREAS = (
+    health,
+    docs,
+    content,
+    query,
+    auth,
+    admin_content,
+    admin_schema,
+    admin_people,
+    admin_system,
+)
 
 
 def register_all(router: Router) -> None:
     """Fill ``router`` with every endpoint of the API."""
-    health.register(router)
-    content.register(router)
+    for area in AREAS:
+        area.api.register(router)

@@ -6,13 +6,13 @@ import re
 from typing import Any
 
 from modulacms.errors import BadRequest, NotFound
+from modulacms.http.api import ANY_OBJECT, Api, Param
 from modulacms.http.auth import require_actor
 from modulacms.http.cache import etag_matches
 from modulacms.http.context import Context
 from modulacms.http.request import Request
 from modulacms.http.responses import JSON_TYPE, Response, dumps
-from modulacms.http.routes import Router
-from modulacms.services.delivery import check_format, render
+from modulacms.services.delivery import FORMATS, check_format, render
 
 _LOCALE = re.compile(r"^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,3}$")
 
@@ -24,6 +24,25 @@ def _locale(request: Request) -> str:
     return locale
 
 
+api = Api("delivery")
+
+
+@api.get(
+    "/api/v1/content/{slug:path}",
+    "The published tree of a route (preview=true: the live draft, signed in)",
+    response={"anyOf": [ANY_OBJECT, {"type": "null"}]},
+    query=(
+        Param("format", {"type": "string", "enum": list(FORMATS)}, "default clean"),
+        Param("locale", {"type": "string"}, "language tag; falls back to the base locale"),
+        Param("preview", {"type": "boolean"}, "render the draft (needs content:read)"),
+    ),
+    errors=(304, 400, 401, 403, 404),
+    description=(
+        "`{slug}` is the route's slug without its leading slash and may contain slashes "
+        "(`/api/v1/content/blog/hello`); the site root `/` is `/api/v1/content/`. Responses "
+        "carry a strong ETag; If-None-Match gives 304."
+    ),
+)
 def deliver(request: Request, ctx: Context) -> Response:
     """The published tree of a route (or, with ``preview=true``, its live draft)."""
     slug = "/" + request.params.get("slug", "")
@@ -71,7 +90,3 @@ def route_state(services: Any, route_ids: list[str]) -> dict[str, tuple[str, str
             continue
         state[route_id] = (route.slug, route.published_version_id)
     return state
-
-
-def register(router: Router) -> None:
-    router.add("GET", "/api/v1/content/{slug:path}", deliver)

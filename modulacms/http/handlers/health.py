@@ -5,12 +5,19 @@ from __future__ import annotations
 import time
 
 from modulacms import __version__
+from modulacms.http.api import Api, obj
 from modulacms.http.context import Context
 from modulacms.http.request import Request
 from modulacms.http.responses import Response, json_response
-from modulacms.http.routes import Router
+
+api = Api("system")
 
 
+@api.get(
+    "/api/v1/health",
+    "Liveness: answers 200 while the server runs",
+    response=obj(("status", "version"), status={"type": "string"}, version={"type": "string"}),
+)
 def health(request: Request, ctx: Context) -> Response:
     return json_response(
         {
@@ -21,7 +28,3 @@ def health(request: Request, ctx: Context) -> Response:
         },
         headers=[("Cache-Control", "no-store")],
     )
-
-
-def register(router: Router) -> None:
-    router.add("GET", "/api/v1/health", health)
