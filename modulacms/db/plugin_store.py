@@ -93,6 +93,14 @@ def sql_errors(action: str, *, raises: bool = False) -> Iterator[None]:
         raise StoreError(f"{action}: {exc}") from exc
 
 
+def _registered_owner(conn: apsw.Connection, full_name: str) -> str | None:
+    """The plugin the ``tables`` registry names as owner, even if the table is gone."""
+    rows = conn.execute(
+        "SELECT plugin_name FROM tables WHERE label = ? COLLATE NOCASE", (full_name,)
+    ).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
 def _check_index_columns(table: TableDefinition, actual: list[str]) -> None:
     """Index columns must exist in the table as it is, which may predate this definition.
 
@@ -191,6 +199,13 @@ class PluginStore:
         with sql_errors(f"define_table {show(name)}", raises=True), self.db.transaction() as conn:
             catalog = self._catalog(conn)
             table = parse_table_definition(catalog, plugin, name, definition)
+            registered = _registered_owner(conn, table.full_name)
+            if registered is not None and registered != plugin:
+                raise QueryRejected(
+                    f"define_table {show(name)}: table {show(table.full_name)} is registered to "
+                    f"plugin {show(registered)} (namespace isolation)",
+                    raises=True,
+                )
             create, *indexes = table.statements()
             conn.execute(create.sql, create.params)
             info = conn.execute("SELECT name FROM pragma_table_info(?)", (table.full_name,))
@@ -198,7 +213,7 @@ class PluginStore:
             _check_index_columns(table, actual)
             for statement in indexes:
                 conn.execute(statement.sql, statement.params)
-            if catalog.get(table.full_name) is None:
+            if registered is None:
                 conn.execute(
                     _REGISTER_SQL, (new_id(), table.full_name, plugin, table.short_name, now())
                 )

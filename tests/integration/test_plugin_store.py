@@ -301,6 +301,19 @@ def test_an_unregistered_table_is_never_adopted(db: Database) -> None:
         store.query("x", "legacy")
 
 
+def test_the_registry_keeps_ownership_of_a_dropped_table(db: Database) -> None:
+    store = PluginStore(db)
+    store.define_table("a_b", "c", {"columns": [{"name": "x", "type": "text"}]})
+    with db.transaction() as conn:
+        conn.execute('DROP TABLE "plugin_a_b_c"')
+    with pytest.raises(QueryRejected, match='registered to plugin "a_b"') as info:
+        store.define_table("a", "b_c", {"columns": [{"name": "x", "type": "text"}]})
+    assert info.value.raises
+    store.define_table("a_b", "c", {"columns": [{"name": "x", "type": "text"}]})
+    assert db.scalar("SELECT COUNT(*) FROM tables WHERE label = 'plugin_a_b_c'") == 1
+    store.insert("a_b", "c", {"x": "back"})
+
+
 # -- transactions and the catalog ---------------------------------------------------------
 
 
