@@ -29,6 +29,7 @@ from modulacms.http.handlers.content import route_state
 from modulacms.http.options import ServerOptions
 from modulacms.http.ratelimit import RateLimiter
 from modulacms.http.routes import Router
+from modulacms.http.scheduler import Scheduler
 from modulacms.http.server import ModulaServer
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,14 @@ def build_server(
     )
     if access is not None:
         server.on_stop.append(access.close)
+    if options.scheduler_enabled and worker == 0:
+        scheduler = Scheduler(
+            services.publishing.publish_due,
+            options.scheduler_interval,
+            context.cache.invalidate_route,
+        )
+        scheduler.start()
+        server.on_stop.append(scheduler.stop)
     if change_token is not None:
         watcher = ChangeWatcher(
             change_token,

@@ -216,3 +216,19 @@ def build_sample_site(services: Any, *, tree_nodes: int = 50) -> dict[str, str]:
         services.publishing.publish(slug, system)
         ids["page" if slug == "/" else "tree"] = root.content_data_id
     return ids
+
+
+def make_people(services: Any, password: str = "correct-horse-1") -> dict[str, str]:
+    """An admin, an editor and a viewer (``<role>@example.com``) with an API token each.
+
+    Returns ``{role: token secret}``.
+    """
+    from modulacms.core.models import Actor
+
+    system = Actor.system()
+    tokens = {}
+    for role in ("admin", "editor", "viewer"):
+        user = services.users.create(f"{role}@example.com", password, system, role=role)
+        created = services.auth.create_token(f"{role} token", system, user_id=user.user_id)
+        tokens[role] = created.secret
+    return tokens
