@@ -32,6 +32,9 @@ BUSY_TIMEOUT_MS = 10_000
 
 def _configure(conn: apsw.Connection, *, memory: bool) -> None:
     conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+    # a double-quoted name that matches no column must be an error, not a string constant
+    conn.config(apsw.SQLITE_DBCONFIG_DQS_DML, 0)
+    conn.config(apsw.SQLITE_DBCONFIG_DQS_DDL, 0)
     if not memory:
         conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")

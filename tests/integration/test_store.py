@@ -79,3 +79,10 @@ def test_data_version_changes_on_foreign_commit(tmp_path: Path) -> None:
     assert first.data_version() != before
     first.close()
     second.close()
+
+
+def test_double_quoted_unknown_names_are_errors(db: Database) -> None:
+    import apsw
+
+    with pytest.raises(apsw.SQLError, match="no such column"):
+        db.execute('SELECT "nope" FROM sites')
