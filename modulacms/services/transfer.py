@@ -25,6 +25,7 @@ An import is one transaction: it all lands, or nothing does.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -254,15 +255,14 @@ def _checked(document: Any) -> dict[str, Any]:
     return checked
 
 
-def _remap(value: Any, ids: dict[str, str]) -> Any:
-    """``value`` with every string that is a known id replaced (keys included)."""
-    if isinstance(value, str):
-        return ids.get(value, value)
-    if isinstance(value, list):
-        return [_remap(v, ids) for v in value]
-    if isinstance(value, dict):
-        return {ids.get(k, k): _remap(v, ids) for k, v in value.items()}
-    return value
+_ID_TOKEN = re.compile(r'"([0-9A-Za-z]{26})"')
+
+
+def _remap_text(text: str, changed: dict[str, str]) -> str:
+    """JSON ``text`` with every quoted id in ``changed`` replaced (keys included)."""
+    if not changed:
+        return text
+    return _ID_TOKEN.sub(lambda m: f'"{changed.get(m.group(1), m.group(1))}"', text)
 
 
 class _Import:
@@ -273,6 +273,7 @@ class _Import:
         self.actor = actor
         self.new_ids = new_ids
         self.ids: dict[str, str] = {}
+        self.changed: dict[str, str] = {}  # the entries of ``ids`` that differ
         self.site_id = ""
         self.fields: dict[str, Field] = {}  # target field id -> field
         self.nodes = 0
@@ -280,14 +281,18 @@ class _Import:
         self.datatypes_created = 0
         self.fields_created = 0
 
+    def _map(self, old: str, new: str) -> str:
+        self.ids[old] = new
+        if old != new:
+            self.changed[old] = new
+        return new
+
     def _id(self, old: str, taken: bool, what: str) -> str:
         if self.new_ids:
-            self.ids[old] = new_id()
-        elif taken:
+            return self._map(old, new_id())
+        if taken:
             raise Conflict(f"{what} {old} already exists in this project; import with new ids")
-        else:
-            self.ids[old] = old
-        return self.ids[old]
+        return self._map(old, old)
 
     # schema ------------------------------------------------------------------------------
 
@@ -312,7 +317,7 @@ class _Import:
                     f"field {field.name} exists here as {existing.type.value}, the export "
                     f"has it as {field.type.value}; rename one of them first"
                 )
-            self.ids[field.field_id] = existing.field_id
+            self._map(field.field_id, existing.field_id)
             self.fields[existing.field_id] = existing
             return
         taken = self.t.schema.field(field.field_id) is not None
@@ -334,7 +339,7 @@ class _Import:
         _require(problem is None, f"{where} ({datatype.name})", str(problem))
         existing = self.t.schema.datatype_by_name(datatype.name)
         if existing is not None:
-            self.ids[datatype.datatype_id] = target = existing.datatype_id
+            target = self._map(datatype.datatype_id, existing.datatype_id)
         else:
             taken = self.t.schema.datatype(datatype.datatype_id) is not None
             target = self._id(datatype.datatype_id, taken, "datatype")
@@ -366,7 +371,9 @@ class _Import:
             raise BadRequest(f"not a valid ModulaCMS export: route: {exc}") from None
         if self.t.routes.route_by_slug(self.site_id, slug) is not None:
             raise Conflict(f"route {slug} already exists in this project; delete it first")
-        self.ids.setdefault(str(raw.get("site_id", "")), self.site_id)
+        old_site = str(raw.get("site_id", ""))
+        if old_site not in self.ids:
+            self._map(old_site, self.site_id)
         route_id = self._id(old_id, self.t.routes.route(old_id) is not None, "route")
         moment = now()
         route = Route(
@@ -498,25 +505,25 @@ class _Import:
     def _publish(self, route: Route, published: dict[str, Any]) -> Route:
         raw_version = published.get("version") or {}
         snapshot = published.get("snapshot")
-        _require(isinstance(snapshot, dict), f"route {route.slug}", "published snapshot missing")
+        if not isinstance(snapshot, dict):
+            raise BadRequest(f"not a valid ModulaCMS export: route {route.slug}: no snapshot")
         old_version_id = str(raw_version.get("version_id", ""))
         self._id(
             old_version_id, self.t.versions.version_by_id(old_version_id) is not None, "version"
         )
-        document = _remap(snapshot, self.ids)
         try:
-            tree = from_snapshot(document)
+            tree = from_snapshot(snapshot)
         except (KeyError, TypeError, ValueError) as exc:
             raise BadRequest(
                 f"not a valid ModulaCMS export: route {route.slug} snapshot: {exc}"
             ) from None
-        version = _version(self.ids[old_version_id], route, raw_version, document)
-        self.t.versions.insert(
-            version, json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-        )
+        changed = self.changed
+        text = json.dumps(snapshot, separators=(",", ":"), ensure_ascii=False)
+        version = _version(self.ids[old_version_id], route, raw_version, snapshot)
+        self.t.versions.insert(version, _remap_text(text, changed))
         served = Route(**(asdict(route) | {"published_version_id": version.version_id}))
         self.t.routes.update_route(served)
-        _index(self.t.versions, tree, route.route_id)
+        _index(self.t.versions, tree, route.route_id, changed)
         self.published += 1
         return served
 
@@ -536,16 +543,20 @@ def _version(
     )
 
 
-def _index(versions: VersionRepository, tree: RouteTree, route_id: str) -> None:
-    """The published-index rows of an imported snapshot (what /api/v1/query filters)."""
+def _index(
+    versions: VersionRepository, tree: RouteTree, route_id: str, changed: dict[str, str]
+) -> None:
+    """The published-index rows of an imported snapshot (what /api/v1/query filters);
+    ``tree`` still carries the exported ids, ``changed`` maps them to the imported ones."""
     nodes, values = [], []
     if tree.root is not None:
         for item in tree.root.walk():
             node = item.node
+            content_id = changed.get(node.content_data_id, node.content_data_id)
             nodes.append(
                 (
-                    node.content_data_id,
-                    node.datatype_id,
+                    content_id,
+                    changed.get(node.datatype_id, node.datatype_id),
                     node.published_at or node.date_modified,
                     node.date_created,
                     node.date_modified,
@@ -553,10 +564,12 @@ def _index(versions: VersionRepository, tree: RouteTree, route_id: str) -> None:
             )
             for df in item.fields:
                 stored = item.values.get(df.field.name)
+                if df.field.type in (FieldType.REFERENCE, FieldType.MEDIA) and stored:
+                    stored = changed.get(stored, stored)
                 values.append(
                     PublishedValue(
-                        node.content_data_id,
-                        df.field.field_id,
+                        content_id,
+                        changed.get(df.field.field_id, df.field.field_id),
                         "",
                         stored,
                         numeric_value(df.field.type, stored),
