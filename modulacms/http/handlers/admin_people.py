@@ -34,7 +34,7 @@ STRINGS = {"type": "array", "items": STRING}
     permission="users:read",
     response=listing_of("User"),
     query=(Param("search", STRING), Param("role", STRING), Param("active", BOOLEAN), LIMIT, OFFSET),
-    errors=(400, *W),
+    errors=(400, 404, *W),
 )
 def list_users(request: Request, ctx: Context) -> Response:
     actor = require(request, ctx, "users:read")
