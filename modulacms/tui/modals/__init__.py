@@ -1,0 +1,1 @@
+"""Modal screens: confirmations, pickers, forms and read-only views (one per file)."""

@@ -1,0 +1,1 @@
+"""Widgets of the Content area: the route list, the content tree and the field editor."""
