@@ -148,7 +148,8 @@ def cli(ctx: click.Context, project: str | None, debug: bool) -> None:
     if ctx.invoked_subcommand is None:
         group = ctx.command
         tui = group.get_command(ctx, "tui") if isinstance(group, ModulaGroup) else None
-        if tui is None:
+        # a pipe or a script gets the help; only a person at a terminal gets the TUI
+        if tui is None or not (sys.stdin.isatty() and sys.stdout.isatty()):
             click.echo(ctx.get_help())
             return
         ctx.invoke(tui)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from modulacms.cli.state import CliState, pass_state
@@ -11,6 +13,8 @@ from modulacms.cli.state import CliState, pass_state
 @pass_state
 def tui(state: CliState) -> None:
     """Open the terminal admin for the project."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise click.UsageError("the terminal admin needs a terminal (stdin and stdout)")
     # textual is heavy: import it only when the TUI really opens
     from modulacms.logs import configure_logging
     from modulacms.project import project_use

@@ -181,3 +181,10 @@ def test_startup_does_not_import_heavy_modules(demo: Path, args: list[str]) -> N
         timeout=60,
     )
     assert "HEAVY [] EXIT 0" in process.stderr, process.stderr
+
+
+def test_without_a_terminal_no_command_prints_help_and_tui_refuses(demo: Path) -> None:
+    bare = run(["--project", str(demo)])
+    assert bare.exit_code == 0 and "Usage: modulacms" in bare.stdout
+    tui = run(["--project", str(demo), "tui"])
+    assert tui.exit_code == 2 and "needs a terminal" in one_line_error(tui.stderr)
