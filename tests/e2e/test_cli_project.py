@@ -14,6 +14,7 @@ import pytest
 from cli_support import ADMIN, db_state, make_demo, one_line_error, run, run_process
 
 from modulacms.config import SETTINGS
+from modulacms.project import bundled_plugins_dir
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,13 @@ def test_demo_site_is_published_and_deep(demo: Path) -> None:
         return 1 + max((depth(c) for c in children), default=0)
 
     assert depth(tree["root"]) >= 4
+    # the bundled example plugins come with the demo
+    bundled = bundled_plugins_dir()
+    shipped = (
+        {p.name for p in bundled.iterdir() if (p / "init.lua").is_file()} if bundled else set()
+    )
+    assert {p.name for p in (demo / "plugins").iterdir()} == shipped
+    assert counts["plugins"] == len(shipped)
     slugs = [
         r["slug"]
         for r in json.loads(run(["--project", str(demo), "route", "list", "--json"]).stdout)
