@@ -59,7 +59,7 @@ def _user(state: CliState, who: str) -> User:
 def _new_password(given: str | None) -> str:
     if given is not None:
         return given
-    return str(click.prompt("New password", hide_input=True, confirmation_prompt=True))
+    return str(click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True))
 
 
 # -- users ---------------------------------------------------------------------------------
