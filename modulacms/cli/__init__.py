@@ -49,12 +49,6 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 _DEBUG: contextvars.ContextVar[bool] = contextvars.ContextVar("modulacms_debug", default=False)
 
 
-class CliError(click.ClickException):
-    """A failed operation: one line on stderr, exit code 1."""
-
-    exit_code = 1
-
-
 class ModulaGroup(click.Group):
     """The root group: loads command modules on demand and owns the error boundary."""
 

@@ -65,7 +65,7 @@ def init(
     nothing and says so.
     """
     target = directory or Path(state.project_arg or ".")
-    with progress("seeding the demo site") as advance:
+    with progress("seeding the demo site", enabled=demo) as advance:
         result = init_project(
             target,
             admin_email=admin_email,

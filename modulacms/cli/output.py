@@ -86,12 +86,13 @@ Advance = Callable[[int, int], None]
 
 
 @contextmanager
-def progress(description: str) -> Iterator[Advance]:
+def progress(description: str, *, enabled: bool = True) -> Iterator[Advance]:
     """A progress bar on stderr while the block runs; yields ``advance(done, total)``.
 
-    Silent when stderr is not a terminal, so logs and pipes stay clean.
+    Silent when not ``enabled`` or when stderr is not a terminal, so logs and pipes stay
+    clean.
     """
-    if not sys.stderr.isatty():
+    if not (enabled and sys.stderr.isatty()):
         yield lambda done, total: None
         return
     from rich.progress import (
