@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from modulacms.core.models import Actor
@@ -211,7 +212,7 @@ def _post(seed: _Seeder, index: int, post: dict[str, Any]) -> str:
     values = {
         "title": post["title"],
         "summary": post["summary"],
-        "published_on": f"2026-01-{index + 1:02d}",
+        "published_on": (date(2026, 1, 1) + timedelta(days=index)).isoformat(),
         "reading_minutes": 3 + index % 5,
         "featured": bool(post.get("featured", False)),
         "category": post["category"],
@@ -260,22 +261,24 @@ def seed_demo(
         if progress is not None:
             progress(step, total)
 
-    _schema(services, actor)
-    _home(seed)
-    _about(seed)
-    tick()
-    roots = []
-    for index, post in enumerate(chosen):
-        roots.append(_post(seed, index, post))
+    # one transaction: all or nothing, and one commit instead of thousands
+    with services.content.db.transaction():
+        _schema(services, actor)
+        _home(seed)
+        _about(seed)
         tick()
-    seed.route("/blog", "Blog")
-    blog = seed.add("/blog", "page", {"title": "Blog", "summary": "News and guides."})
-    seed.text("/blog", blog, "Everything we write about building with ModulaCMS.")
-    listing = seed.add("/blog", "section", {"heading": "Latest posts"}, blog)
-    for root in reversed(roots):
-        seed.add("/blog", "post_teaser", {"post": root}, listing)
-    tick()
-    for route in services.routes.list():
-        services.publishing.publish(route.slug, actor, note="demo")
+        roots = []
+        for index, post in enumerate(chosen):
+            roots.append(_post(seed, index, post))
+            tick()
+        seed.route("/blog", "Blog")
+        blog = seed.add("/blog", "page", {"title": "Blog", "summary": "News and guides."})
+        seed.text("/blog", blog, "Everything we write about building with ModulaCMS.")
+        listing = seed.add("/blog", "section", {"heading": "Latest posts"}, blog)
+        for root in reversed(roots):
+            seed.add("/blog", "post_teaser", {"post": root}, listing)
         tick()
+        for route in services.routes.list():
+            services.publishing.publish(route.slug, actor, note="demo")
+            tick()
     return DemoSummary(len(DATATYPES), len(FIELDS), 3 + len(chosen), seed.nodes)

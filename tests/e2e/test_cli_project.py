@@ -196,3 +196,9 @@ def test_without_a_terminal_no_command_prints_help_and_tui_refuses(demo: Path) -
     assert bare.exit_code == 0 and "Usage: modulacms" in bare.stdout
     tui = run(["--project", str(demo), "tui"])
     assert tui.exit_code == 2 and "needs a terminal" in one_line_error(tui.stderr)
+
+
+def test_demo_at_size(tmp_path: Path) -> None:
+    result = run(["init", str(tmp_path / "big"), "--demo", "--demo-posts", "40", *ADMIN, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["demo"]["routes"] == 43
