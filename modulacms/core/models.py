@@ -10,7 +10,22 @@ from typing import Any, TypeVar
 from modulacms.errors import Forbidden
 
 _T = TypeVar("_T")
-_SETTERS: dict[type[Any], list[Callable[[Any, Any], None]]] = {}
+_MAKERS: dict[type[Any], Callable[[Sequence[Any]], Any]] = {}
+
+
+def _maker(cls: type[Any]) -> Callable[[Sequence[Any]], Any]:
+    """An unrolled constructor for ``cls`` that writes each slot through its descriptor."""
+    names = [f.name for f in fields(cls)]
+    setters = {f"s{i}": getattr(cls, name).__set__ for i, name in enumerate(names)}
+    body = "".join(f"    s{i}(obj, values[{i}])\n" for i in range(len(names)))
+    count = len(names)
+    message = f"{cls.__name__} takes {count} values"
+    check = f"    if len(values) != {count}:\n        raise ValueError({message!r})\n"
+    source = f"def make(values):\n{check}    obj = new(cls)\n{body}    return obj\n"
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls, **setters}
+    exec(source, namespace)  # the same technique dataclasses uses to build __init__
+    maker: Callable[[Sequence[Any]], Any] = namespace["make"]
+    return maker
 
 
 def from_values(cls: type[_T], values: Sequence[Any]) -> _T:
@@ -19,15 +34,14 @@ def from_values(cls: type[_T], values: Sequence[Any]) -> _T:
     The generated ``__init__`` of a frozen dataclass routes every field through
     ``object.__setattr__`` (about 3 us for a 17-field row); loading a route builds one
     model per node, so trusted rows from the database take this path, which writes the
-    slots directly. It performs no conversion or validation.
+    slots directly. It performs no conversion or validation; ``values`` must hold exactly
+    one value per field.
     """
-    setters = _SETTERS.get(cls)
-    if setters is None:
-        setters = _SETTERS[cls] = [getattr(cls, f.name).__set__ for f in fields(cls)]  # type: ignore[arg-type]
-    obj = object.__new__(cls)
-    for setter, value in zip(setters, values, strict=True):
-        setter(obj, value)
-    return obj
+    maker = _MAKERS.get(cls)
+    if maker is None:
+        maker = _MAKERS[cls] = _maker(cls)
+    result: _T = maker(values)
+    return result
 
 
 class ActorKind(StrEnum):

@@ -107,7 +107,7 @@ class ContentService:
             datatype = datatypes.get(r[width])
             if datatype is None:
                 datatype = datatypes[r[width]] = datatype_from_row(r[width:])
-            nodes.append((node_from_row(r[:width]), datatype))
+            nodes.append((node_from_row(r), datatype))
         fields = self.schema.repo.attached({d.datatype_id for _, d in nodes})
         values = self.repo.route_values(target.route_id)
         return assemble(target, nodes, fields, values, locale)

@@ -43,7 +43,8 @@ _STATUS = {status.value: status for status in ContentStatus}
 
 
 def node_from_row(row: Row) -> ContentNode:
-    values = list(row)
+    """A node from the 17 ``NODE_COLUMNS`` at the start of ``row`` (extra columns ignored)."""
+    values = list(row[:17])
     values[9] = _STATUS[values[9]]
     return from_values(ContentNode, values)
 
