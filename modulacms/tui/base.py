@@ -97,7 +97,9 @@ class ServiceMixin:
         self._finish(message.call)
         if message.call.done is not None:
             outcome = message.call.done(message.value)
-            if inspect.isawaitable(outcome):
+            # only coroutines: other awaitables (e.g. what dismiss() returns) must not be
+            # awaited from the screen's own handler
+            if inspect.iscoroutine(outcome):
                 await outcome
 
     def on_call_failed(self, message: CallFailed) -> None:

@@ -82,6 +82,10 @@ class TrashModal(ServiceModal[str | None]):
             self.query_one(".dialog-body", Static).update("The trash of this route is empty.")
         table.focus()
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_restore()
+
     def _chosen(self) -> TrashRow | None:
         table = self.query_one(DataTable)
         if not self.rows or table.cursor_row < 0:

@@ -64,6 +64,10 @@ class VersionsModal(ServiceModal[int | None]):
             )
         table.focus()
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_restore()
+
     def _chosen(self) -> ContentVersion | None:
         table = self.query_one(DataTable)
         if not self.versions or table.cursor_row < 0:

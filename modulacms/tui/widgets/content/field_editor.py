@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,8 @@ class FieldEditor(VerticalScroll):
         self.new: NewNode | None = None
         self._dirty = False
         self.can_focus = False
+        # rebuilding awaits removal and mounting; two rebuilds must not interleave
+        self._rebuilding = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield Static("Choose a route, then a node, to edit its fields.", id="editor-head")
@@ -80,6 +83,12 @@ class FieldEditor(VerticalScroll):
         self.refresh_head()
 
     async def _rebuild(
+        self, fields: tuple[DatatypeField, ...], values: dict[str, str | None]
+    ) -> None:
+        async with self._rebuilding:
+            await self._replace(fields, values)
+
+    async def _replace(
         self, fields: tuple[DatatypeField, ...], values: dict[str, str | None]
     ) -> None:
         await self.query("FieldInput, #editor-hint").remove()
