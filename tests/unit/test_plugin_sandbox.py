@@ -1,0 +1,217 @@
+"""The Lua sandbox on its own: language semantics, environment, host calls, limits."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from modulacms.errors import PluginLoadError
+from modulacms.plugin_runtime.convert import from_lua, prepare
+from modulacms.plugin_runtime.options import SandboxLimits
+from modulacms.plugin_runtime.sandbox import ExecStatus, HostRaise, Sandbox
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox(name="unit", limits=SandboxLimits(memory_limit=8 * 1024 * 1024))
+
+
+def run(sb: Sandbox, source: str, *args: Any, timeout: float = 1.0) -> Any:
+    fn = sb.compile(source.encode(), "unit/init.lua")
+    return sb.call(fn, *args, timeout=timeout)
+
+
+def values(sb: Sandbox, source: str, *args: Any) -> list[Any]:
+    result = run(sb, source, *args)
+    assert result.ok, result.message
+    return [from_lua(v) for v in result.values]
+
+
+def test_lua_51_semantics(sandbox: Sandbox) -> None:
+    assert values(sandbox, "return 10/2, tostring(10/2), 7 % 3, 2^10") == [5, "5", 1, 1024]
+    assert values(sandbox, "return unpack({1, 2, 3})") == [1, 2, 3]
+    assert values(sandbox, "return table.getn({1, 2}), table.maxn({[7] = 1})") == [2, 7]
+    assert values(sandbox, "return _VERSION") == ["Lua 5.1"]
+    assert values(sandbox, "local s = 'hello' return s:sub(1, 4), s:upper(), #s") == [
+        "hell",
+        "HELLO",
+        5,
+    ]
+
+
+def test_environment_has_exactly_the_spec_globals(sandbox: Sandbox) -> None:
+    names = values(
+        sandbox, "local t = {} for k in pairs(_G) do t[#t + 1] = k end table.sort(t) return t"
+    )[0]
+    assert names == sorted(
+        "_G _VERSION assert collectgarbage coroutine error getfenv getmetatable ipairs "
+        "loadstring math module next pairs pcall print require select setfenv "
+        "setmetatable string table tonumber tostring type unpack xpcall".split()
+    )
+
+
+def test_manifest_vm_has_no_coroutine_library() -> None:
+    sb = Sandbox(name="manifest", coroutines=False)
+    assert values(sb, "return coroutine") == [None]
+
+
+def test_globals_created_by_plugin_code_live_in_the_plugin_env(sandbox: Sandbox) -> None:
+    values(sandbox, "counter = 41")
+    assert values(sandbox, "counter = counter + 1 return counter, _G.counter") == [42, 42]
+
+
+def test_getfenv_and_setfenv_work_on_plugin_functions(sandbox: Sandbox) -> None:
+    src = """
+      local function f() return x end
+      setfenv(f, { x = "mine" })
+      return f(), getfenv(f).x, getfenv(1) == _G
+    """
+    assert values(sandbox, src) == ["mine", "mine", True]
+
+
+def test_loadstring_compiles_text_in_the_plugin_env(sandbox: Sandbox) -> None:
+    assert values(sandbox, "y = 3 return loadstring('return y * 2')()") == [6]
+    assert values(sandbox, "return loadstring('\\27Lua')") == [
+        None,
+        "binary chunks are not allowed",
+    ]
+    msg = values(sandbox, "return loadstring('return +', 'mine')")[1]
+    assert msg.startswith("loadstring:mine:1:")
+
+
+def test_compile_refuses_bytecode_and_reports_syntax_errors(sandbox: Sandbox) -> None:
+    with pytest.raises(PluginLoadError, match="binary chunks"):
+        sandbox.compile(b"\x1bLuaQ\x00", "unit/init.lua")
+    with pytest.raises(PluginLoadError, match=r"unit/init.lua:1:"):
+        sandbox.compile(b"x = = 1", "unit/init.lua")
+
+
+def test_error_messages_carry_plugin_relative_chunk_names(sandbox: Sandbox) -> None:
+    result = run(sandbox, "\n\nerror('bad thing')")
+    assert result.status is ExecStatus.ERROR
+    assert result.message == "unit/init.lua:3: bad thing"
+
+
+def test_non_string_error_objects_are_described(sandbox: Sandbox) -> None:
+    result = run(sandbox, "error({ code = 1 })")
+    assert result.message == "(error object is a table value)"
+
+
+def test_print_goes_to_the_sink() -> None:
+    lines: list[str] = []
+    sb = Sandbox(name="p", print_sink=lines.append)
+    values(sb, "print('a', 1, nil, true, 2.5)")
+    assert lines == ["a\t1\tnil\ttrue\t2.5"]
+
+
+def test_host_function_protocol(sandbox: Sandbox) -> None:
+    def add(a: Any, b: Any) -> tuple[Any, ...]:
+        if not isinstance(a, int | float):
+            raise HostRaise("add: number expected")
+        return (a + b, {"sum": a + b, "parts": [a, None, b]})
+
+    def nothing() -> None:
+        return None
+
+    def broken() -> tuple[Any, ...]:
+        raise RuntimeError("python detail that must not leak")
+
+    for name, fn in (("add", add), ("nothing", nothing), ("broken", broken)):
+        sandbox.trusted(
+            "local K, name, f = ... K.set_global(name, f)", name, sandbox.lua_function(fn, name)
+        )
+    assert values(sandbox, "local s, t = add(2, 3) return s, t.sum, #t.parts") == [5, 5, 2]
+    assert values(sandbox, "return select('#', nothing())") == [0]
+    err = values(sandbox, "local ok, e = pcall(function() local r = add('x', 1) end) return ok, e")
+    assert err == [False, "unit/init.lua:1: add: number expected"]
+    err = values(sandbox, "local ok, e = pcall(broken) return type(e), e")
+    assert err[0] == "string"
+    assert "python detail" not in err[1] and "internal error" in err[1]
+
+
+def test_tables_from_lua_are_converted_per_spec(sandbox: Sandbox) -> None:
+    src = """
+      return {1, 2, 3}, {}, {a = 1, b = {true, false}}, {1, 2, x = 3}, {[2] = "b", [3] = "c"},
+             {f = function() end}, {[1.5] = "x"}
+    """
+    assert values(sandbox, src) == [
+        [1, 2, 3],
+        {},
+        {"a": 1, "b": [True, False]},
+        {"1": 1, "2": 2, "x": 3},
+        {"2": "b", "3": "c"},
+        {"f": None},
+        {"1.5": "x"},
+    ]
+
+
+def test_prepare_drops_nulls_and_never_passes_python_objects() -> None:
+    data, cost = prepare({"a": None, "b": [1, None, 2], "c": object(), 3: "x", "d": "é"})
+    assert data == {b"b": [1, 2], 3: b"x", b"d": "é".encode()}
+    assert cost > 0
+
+
+def test_invalid_utf8_strings_arrive_as_bytes(sandbox: Sandbox) -> None:
+    assert values(sandbox, "return '\\255\\254', 'ok'") == [b"\xff\xfe", "ok"]
+
+
+def test_host_pushes_are_refused_when_they_would_not_fit(sandbox: Sandbox) -> None:
+    def big() -> tuple[Any, ...]:
+        return ("x" * (20 * 1024 * 1024),)
+
+    sandbox.trusted("local K, f = ... K.set_global('big', f)", sandbox.lua_function(big, "big"))
+    result = run(sandbox, "return pcall(function() local r = big() return r end)")
+    assert [from_lua(v) for v in result.values] == [False, "unit/init.lua:1: not enough memory"]
+
+
+def test_plugin_code_cannot_run_outside_a_checkout(sandbox: Sandbox) -> None:
+    fn = sandbox.compile(b"return 1", "unit/init.lua")
+    assert sandbox.run(fn).status is ExecStatus.ERROR
+
+
+def test_instruction_budget() -> None:
+    sb = Sandbox(name="b", limits=SandboxLimits(instruction_limit=100_000))
+    result = run(sb, "local n = 0 while true do n = n + 1 end")
+    assert result.status is ExecStatus.BUDGET
+    assert "instruction budget" in result.message
+    assert values(sb, "local n = 0 for i = 1, 1000 do n = n + i end return n") == [500500]
+
+
+def test_deadline_applies_to_the_whole_checkout(sandbox: Sandbox) -> None:
+    spin = sandbox.compile(b"local t = os_time while true do end", "unit/init.lua")
+    quick = sandbox.compile(b"return 1", "unit/init.lua")
+    started = time.monotonic()
+    with sandbox.checkout(0.1):
+        first = sandbox.run(spin)
+        second = sandbox.run(quick)
+    assert first.status is ExecStatus.TIMEOUT
+    assert "context deadline exceeded" in first.message
+    assert second.status is ExecStatus.TIMEOUT  # the checkout stays exhausted
+    assert time.monotonic() - started < 1.0
+    assert values(sandbox, "return 2") == [2]
+
+
+def test_global_snapshot_and_reset(sandbox: Sandbox) -> None:
+    values(sandbox, "keep_me = 1")
+    keep = sandbox.global_names()
+    values(sandbox, "keep_me = 2 leaked = true")
+    assert sandbox.reset_globals(keep) is True
+    assert values(sandbox, "return keep_me, leaked") == [2, None]
+
+
+def test_memory_recycling_signal() -> None:
+    sb = Sandbox(name="r", limits=SandboxLimits(memory_limit=4 * 1024 * 1024))
+    values(sb, "hold = {} for i = 1, 38 do hold[i] = string.rep('x', 99990) .. i end")
+    assert sb.needs_recycle()
+    values(sb, "hold = nil")
+    assert not sb.needs_recycle()
+
+
+def test_vms_are_independent() -> None:
+    a = Sandbox(name="a")
+    b = Sandbox(name="b")
+    values(a, "function string.shout(s) return s:upper() end shared = 1")
+    assert values(b, "return shared, string.shout") == [None, None]
+    assert values(a, "return ('x'):shout()") == ["X"]
