@@ -306,3 +306,28 @@ class ContentItem:
     datatype: Datatype
     fields: tuple[DatatypeField, ...]
     values: dict[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class MediaDimension:
+    """A size of a media file (``original`` is the file itself)."""
+
+    label: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A file in the project's media folder; ``filename`` is its name inside that folder."""
+
+    media_id: str
+    name: str
+    filename: str
+    mime_type: str
+    size: int
+    alt: str
+    author_id: str | None
+    date_created: str
+    date_modified: str
+    dimensions: tuple[MediaDimension, ...] = ()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from modulacms.core.events import HookDispatcher
 from modulacms.db.connection import Database
@@ -10,6 +12,7 @@ from modulacms.db.repositories.audit import AuditRepository
 from modulacms.services.audit import AuditService
 from modulacms.services.auth import AuthService
 from modulacms.services.content import ContentService
+from modulacms.services.media import MediaService
 from modulacms.services.publishing import DEFAULT_VERSIONS_KEPT, PublishingService
 from modulacms.services.query import QueryService
 from modulacms.services.routes import RouteService
@@ -29,6 +32,7 @@ class Services:
     query: QueryService
     users: UserService
     auth: AuthService
+    media: MediaService
 
     def set_hooks(self, dispatcher: HookDispatcher) -> None:
         """Install the plugin runtime's hook dispatcher (replaces the null one)."""
@@ -36,11 +40,19 @@ class Services:
         self.users.hooks = dispatcher
 
 
+def _default_media_root(db: Database) -> Path:
+    """``media/`` beside the database file (a temporary folder for in-memory databases)."""
+    if db.memory:
+        return Path(tempfile.mkdtemp(prefix="modulacms-media-"))
+    return Path(db.path).resolve().parent / "media"
+
+
 def build_services(
     db: Database,
     *,
     versions_kept: int = DEFAULT_VERSIONS_KEPT,
     session_ttl: int = 7 * 24 * 3600,
+    media_root: Path | None = None,
 ) -> Services:
     """Wire the services of a migrated database."""
     audit = AuditRepository(db)
@@ -57,4 +69,5 @@ def build_services(
         query=QueryService(db, schema),
         users=UserService(db, audit),
         auth=AuthService(db, audit, session_ttl=session_ttl),
+        media=MediaService(db, audit, media_root or _default_media_root(db)),
     )
