@@ -109,6 +109,24 @@ def test_a_truncated_binary_says_so_and_leaves_nothing_behind(
     assert list(cache.iterdir()) == []
 
 
+def test_a_bad_checksum_is_refused_even_when_the_files_unpack(
+    frozen: Frozen, tmp_path: Path
+) -> None:
+    broken = tmp_path / "modulacms"
+    data = bytearray(frozen.path.read_bytes())
+    data[-6] ^= 0xFF  # inside the gzip trailer's CRC-32: every file unpacks, then gzip fails
+    broken.write_bytes(bytes(data))
+    broken.chmod(0o755)
+    cache = tmp_path / "cache"
+    env = bare_env(tmp_path, MODULACMS_CACHE_DIR=str(cache))
+    done = subprocess.run(
+        [str(broken), "--version"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "could not unpack the program" in done.stderr
+    assert list(cache.iterdir()) == []
+
+
 @pytest.mark.parametrize("where", ["home", "xdg"])
 def test_default_cache_folders(frozen: Frozen, tmp_path: Path, where: str) -> None:
     env = bare_env(tmp_path)
