@@ -42,6 +42,7 @@ class Doc:
     response: Schema | None = None
     status: int = 200
     content_type: str = "application/json"
+    body_type: str = "application/json"
     query: tuple[Param, ...] = ()
     errors: tuple[int, ...] = ()
     description: str = ""

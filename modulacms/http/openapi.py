@@ -20,6 +20,7 @@ from modulacms.core.models import (
     Datatype,
     DatatypeField,
     Field,
+    Media,
     Route,
     TrashEntry,
 )
@@ -38,6 +39,7 @@ MODELS: tuple[type, ...] = (
     Datatype,
     DatatypeField,
     Field,
+    Media,
     Permission,
     PublishedItem,
     Role,
@@ -110,7 +112,7 @@ def _operation(method: str, pattern: str, name: str, doc: Doc) -> dict[str, Any]
     responses: dict[str, Any] = {str(doc.status): ok}
     errors = {400, *doc.errors}
     if doc.body is not None:
-        errors |= {413, 415, 422}
+        errors |= {413, 422} | ({415} if doc.body_type == "application/json" else set())
     if doc.permission is not None:
         errors |= {401, 403}
     error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -137,7 +139,7 @@ def _operation(method: str, pattern: str, name: str, doc: Doc) -> dict[str, Any]
     if doc.body is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": doc.body}},
+            "content": {doc.body_type: {"schema": doc.body}},
         }
     return operation
 

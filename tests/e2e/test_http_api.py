@@ -356,3 +356,33 @@ def test_concurrent_editors_lose_no_update(
     # every accepted update incremented exactly once: nothing was overwritten silently
     assert int(final.values["views"] or 0) == successes
     assert final.node.revision == node.revision + successes
+
+
+def test_media_upload_and_public_delivery(server: ModulaServer, tokens: dict[str, str]) -> None:
+    editor = as_role(server, tokens, "editor")
+    data = b"plain text media\n" * 10
+    up = editor.request(
+        "POST",
+        f"{A}/media?filename=notes.txt&alt=Notes",
+        body=data,
+        headers={"Content-Type": "text/plain"},
+    )
+    assert up.status == 201 and up.json()["size"] == len(data)
+    media_id = up.json()["media_id"]
+    assert editor.request("POST", f"{A}/media?filename=x.txt", body=b"").status == 422
+    assert editor.get(f"{A}/media").json()["total"] == 1
+    assert (
+        editor.request("PATCH", f"{A}/media/{media_id}", json_body={"alt": "N"}).json()["alt"]
+        == "N"
+    )
+    public = Client("127.0.0.1", server.port)
+    got = public.get(f"/api/v1/media/{media_id}")
+    assert got.status == 200 and got.body == data and got.header("content-type") == "text/plain"
+    cached = public.get(f"/api/v1/media/{media_id}", headers={"If-None-Match": got.header("etag")})
+    assert cached.status == 304
+    viewer = as_role(server, tokens, "viewer")
+    assert viewer.request("DELETE", f"{A}/media/{media_id}").status == 403
+    assert editor.request("DELETE", f"{A}/media/{media_id}").status == 204
+    assert public.get(f"/api/v1/media/{media_id}").status == 404
+    for client in (editor, public, viewer):
+        client.close()

@@ -15,6 +15,7 @@ from modulacms.http.handlers import (
     content,
     docs,
     health,
+    media,
     query,
 )
 from modulacms.http.routes import Router
@@ -29,6 +30,7 @@ AREAS = (
     admin_schema,
     admin_people,
     admin_system,
+    media,
 )
 
 
