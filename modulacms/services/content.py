@@ -155,12 +155,15 @@ class ContentService:
         *,
         locale: str = "",
         status: ContentStatus = ContentStatus.DRAFT,
+        partial: bool = False,
     ) -> list[CreatedContent]:
         """Create several nodes with their values in one transaction, in order.
 
         Items may name nodes created earlier in the same batch (give them ``content_id``).
         Every item is validated before anything is written; field errors are reported as
-        ``items[<n>].<field>`` (or just ``<field>`` for a single item).
+        ``items[<n>].<field>`` (or just ``<field>`` for a single item). ``partial`` lets
+        required fields stay empty, for callers that set values in later writes (plugins
+        inserting ``content_data`` before its ``content_fields``).
         """
         actor.require("content:create")
         target = self.routes.get(route)
@@ -173,9 +176,8 @@ class ContentService:
                 dt = self.schema.datatype(item.datatype)
                 plans[item.datatype] = (dt, tuple(self.schema.fields_of(dt.datatype_id)))
             prefix = f"items[{index}]." if len(items) > 1 else ""
-            cleaned.append(
-                self._validate(plans[item.datatype][1], item.values, True, errors, prefix)
-            )
+            fields = plans[item.datatype][1]
+            cleaned.append(self._validate(fields, item.values, not partial, errors, prefix))
         errors.raise_if_any("invalid content")
         created = []
         with self.db.transaction():
@@ -278,6 +280,28 @@ class ContentService:
             new = self.node(content_id)
             new_row = node_row(new) | {"fields": self._values(new, fields, locale)}
             self.audit.record(actor, "content_data", content_id, "update", before_row, new_row)
+            self._after(HookEvent.AFTER_UPDATE, before_row, actor)
+        return new
+
+    def set_status(self, content_id: str, status: ContentStatus, actor: Actor) -> ContentNode:
+        """Mark a node draft or archived (publishing is per route: see PublishingService)."""
+        actor.require("content:update")
+        if status not in (ContentStatus.DRAFT, ContentStatus.ARCHIVED):
+            raise ValidationFailed(
+                "cannot change status",
+                [FieldError("status", "draft or archived; publish or schedule the route instead")],
+            )
+        with self.db.transaction():
+            old = self._live(content_id)
+            before_row = node_row(old)
+            self.hooks.before(HookEvent.BEFORE_UPDATE, "content_data", dict(before_row), actor)
+            self.repo.set_columns(
+                content_id, status=status.value, revision=old.revision + 1, date_modified=now()
+            )
+            new = self.node(content_id)
+            self.audit.record(
+                actor, "content_data", content_id, "status", before_row, node_row(new)
+            )
             self._after(HookEvent.AFTER_UPDATE, before_row, actor)
         return new
 

@@ -13,6 +13,7 @@ from modulacms.services.audit import AuditService
 from modulacms.services.auth import AuthService
 from modulacms.services.content import ContentService
 from modulacms.services.media import MediaService
+from modulacms.services.plugin_core import PluginCoreService
 from modulacms.services.publishing import DEFAULT_VERSIONS_KEPT, PublishingService
 from modulacms.services.query import QueryService
 from modulacms.services.routes import RouteService
@@ -33,6 +34,7 @@ class Services:
     users: UserService
     auth: AuthService
     media: MediaService
+    plugin_core: PluginCoreService
 
     def set_hooks(self, dispatcher: HookDispatcher) -> None:
         """Install the plugin runtime's hook dispatcher (replaces the null one)."""
@@ -60,6 +62,7 @@ def build_services(
     routes = RouteService(db, audit)
     content = ContentService(db, audit, schema, routes)
     publishing = PublishingService(db, audit, content, versions_kept=versions_kept)
+    media = MediaService(db, audit, media_root or _default_media_root(db))
     return Services(
         schema=schema,
         routes=routes,
@@ -69,5 +72,6 @@ def build_services(
         query=QueryService(db, schema),
         users=UserService(db, audit),
         auth=AuthService(db, audit, session_ttl=session_ttl),
-        media=MediaService(db, audit, media_root or _default_media_root(db)),
+        media=media,
+        plugin_core=PluginCoreService(content, media),
     )
