@@ -24,7 +24,8 @@ pytestmark = pytest.mark.frozen
 class Server:
     process: subprocess.Popen[str]
     url: str
-    output: list[str]
+    readers: list[threading.Thread]
+    errors: list[str]
 
 
 @dataclass(frozen=True)
@@ -57,13 +58,19 @@ def _pump(stream: Any, lines: queue.Queue[str | None], keep: list[str]) -> None:
     lines.put(None)
 
 
-@pytest.fixture(scope="module")
-def server(frozen: Frozen, site: Site) -> Iterator[Server]:
-    """`modulacms serve --port 0` in the background, until the module's tests are done."""
-    process = frozen.popen("--project", "site", "serve", "--port", "0")
+def start_server(frozen: Frozen, *options: str) -> Server:
+    """`modulacms serve --port 0` in the background, once it said where it listens."""
+    process = frozen.popen("--project", "site", "serve", "--port", "0", *options)
+    # both pipes are drained all along: the access log alone would fill stderr's
     lines: queue.Queue[str | None] = queue.Queue()
     output: list[str] = []
-    threading.Thread(target=_pump, args=(process.stdout, lines, output), daemon=True).start()
+    errors: list[str] = []
+    readers = [
+        threading.Thread(target=_pump, args=(process.stdout, lines, output), daemon=True),
+        threading.Thread(target=_pump, args=(process.stderr, queue.Queue(), errors), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
     url = None
     deadline = time.monotonic() + 30
     while url is None and time.monotonic() < deadline:
@@ -75,15 +82,38 @@ def server(frozen: Frozen, site: Site) -> Iterator[Server]:
             break
         if line.startswith("serving ") and " at http://" in line:
             url = line.split(" at ", 1)[1].split()[0]
+    running = Server(process, url or "", readers, errors)
     if url is None:
         process.kill()
-        _, err = process.communicate(timeout=10)
-        pytest.fail(f"serve did not start:\n{''.join(output)}\n{err}")
-    running = Server(process, url, output)
+        _finish(running)
+        pytest.fail(f"serve did not start:\n{''.join(output)}\n{''.join(errors)}")
+    return running
+
+
+def _finish(server: Server) -> int:
+    code = server.process.wait(timeout=30)
+    for reader in server.readers:
+        reader.join(timeout=10)
+    for stream in (server.process.stdout, server.process.stderr):
+        if stream is not None:
+            stream.close()
+    return code
+
+
+def stop(server: Server) -> tuple[int, str]:
+    """SIGTERM, as a service manager stops it; (exit code, stderr)."""
+    server.process.send_signal(signal.SIGTERM)
+    return _finish(server), "".join(server.errors)
+
+
+@pytest.fixture(scope="module")
+def server(frozen: Frozen, site: Site) -> Iterator[Server]:
+    """One server for the module's tests; the last test stops it."""
+    running = start_server(frozen)
     yield running
-    if process.poll() is None:
-        process.kill()
-        process.communicate(timeout=10)
+    if running.process.poll() is None:
+        running.process.kill()
+        _finish(running)
 
 
 def test_health(server: Server) -> None:
@@ -163,7 +193,16 @@ def test_an_approved_bundled_plugin_route_answers(
 
 
 def test_sigterm_stops_the_server_cleanly(server: Server) -> None:
-    server.process.send_signal(signal.SIGTERM)
-    _, err = server.process.communicate(timeout=30)
-    assert server.process.returncode == 0, err
+    code, err = stop(server)
+    assert code == 0, err
     assert "Traceback" not in err
+
+
+def test_worker_processes_share_the_port(frozen: Frozen, site: Site) -> None:
+    workers = start_server(frozen, "--workers", "2")
+    try:
+        for _ in range(6):
+            assert fetch(f"{workers.url}/api/v1/content/").status == 200
+    finally:
+        code, err = stop(workers)
+    assert code == 0, err
