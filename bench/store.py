@@ -51,9 +51,9 @@ def _bare_fetch(conn: apsw.Connection, route_id: str, datatype_ids: list[str]) -
     )
     list(
         conn.execute(
-            "SELECT content_data_id, field_id, locale, field_value FROM content_fields "
-            "WHERE route_id = ?",
-            (route_id,),
+            "SELECT content_data_id, field_id, field_value FROM content_fields "
+            "WHERE route_id = ? AND locale = ?",
+            (route_id, ""),
         )
     )
 

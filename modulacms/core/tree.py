@@ -40,27 +40,22 @@ def ordered_children(parent: ContentNode, children: Sequence[ContentNode]) -> li
 def _node_values(
     node_list: list[tuple[ContentNode, Datatype]],
     names_of: Mapping[str, list[str]],
-    values: Iterable[tuple[str, str, str, str | None]],
     field_name: Mapping[str, str],
-    locale: str,
+    layers: Iterable[Iterable[tuple[str, str, str | None]]],
 ) -> dict[str, dict[str, str | None]]:
     """Node id -> {field name: value} for every node (None where nothing is stored).
 
-    ``locale`` values win over those of the default locale ``""``.
+    ``layers`` are (content_data_id, field_id, value) rows; a later layer (a locale) wins
+    over an earlier one (the default locale).
     """
     result = {n.content_data_id: dict.fromkeys(names_of[d.datatype_id]) for n, d in node_list}
-    exact: list[tuple[dict[str, str | None], str, str | None]] = []
-    for content_id, field_id, value_locale, value in values:
-        slot = result.get(content_id)
-        name = field_name.get(field_id)
-        if slot is None or name is None or name not in slot:
-            continue
-        if value_locale == "":
-            slot[name] = value
-        elif locale and value_locale == locale:
-            exact.append((slot, name, value))
-    for slot, name, value in exact:
-        slot[name] = value
+    for rows in layers:
+        for content_id, field_id, value in rows:
+            slot = result.get(content_id)
+            if slot is not None:
+                name = field_name.get(field_id)
+                if name in slot:
+                    slot[name] = value
     return result
 
 
@@ -68,14 +63,14 @@ def assemble(
     route: Route,
     nodes: Iterable[tuple[ContentNode, Datatype]],
     fields: Mapping[str, Sequence[DatatypeField]],
-    values: Iterable[tuple[str, str, str, str | None]],
-    locale: str = "",
+    values: Iterable[tuple[str, str, str | None]],
+    localized: Iterable[tuple[str, str, str | None]] = (),
 ) -> RouteTree:
     """Build the tree of ``route``.
 
     ``nodes`` pairs each live node with its datatype; ``fields`` maps datatype id to its
-    fields in order; ``values`` rows are (content_data_id, field_id, locale, value). Values
-    of ``locale`` win over the default locale ``""``.
+    fields in order; ``values`` rows are (content_data_id, field_id, value) of the default
+    locale and ``localized`` rows those of the requested locale, which win.
     """
     node_list = list(nodes)
     kids: dict[str | None, list[ContentNode]] = {}
@@ -91,7 +86,7 @@ def assemble(
     names_of = {d: [df.field.name for df in a] for d, a in attached_of.items()}
     for _, datatype in node_list:
         names_of.setdefault(datatype.datatype_id, [])
-    node_values = _node_values(node_list, names_of, values, field_name, locale)
+    node_values = _node_values(node_list, names_of, field_name, (values, localized))
 
     def build(node: ContentNode, depth: int) -> TreeNode:
         datatype = datatype_of[node.content_data_id]

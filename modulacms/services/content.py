@@ -109,8 +109,9 @@ class ContentService:
                 datatype = datatypes[r[width]] = datatype_from_row(r[width:])
             nodes.append((node_from_row(r), datatype))
         fields = self.schema.repo.attached({d.datatype_id for _, d in nodes})
-        values = self.repo.route_values(target.route_id)
-        return assemble(target, nodes, fields, values, locale)
+        values = self.repo.route_locale_values(target.route_id, "")
+        localized = self.repo.route_locale_values(target.route_id, locale) if locale else []
+        return assemble(target, nodes, fields, values, localized)
 
     def trash(self) -> list[TrashEntry]:
         return self.repo.trash()

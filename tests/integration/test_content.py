@@ -223,3 +223,21 @@ def test_heal_reports_and_repairs_broken_chains(
     assert repaired.repaired
     assert site.content.heal(system).problems == ()
     assert titles(site) == ["root", "a", "b", "c", "d"]
+
+
+def test_translated_values_fall_back_to_the_default_locale(site: Services, system: Actor) -> None:
+    site.schema.create_field("summary", "text", system, translatable=True)
+    site.schema.attach("page", "summary", system)
+    node_id = add(site, system, "a")
+    site.content.update(node_id, {"summary": "hello"}, 1, system)
+    site.content.update(node_id, {"summary": "bonjour", "title": "titre"}, 2, system, locale="fr")
+    french = site.content.item(node_id, "fr").values
+    assert french == {"title": "titre", "views": None, "summary": "bonjour"}
+    # title is not translatable: the French edit changed the one shared value
+    assert site.content.item(node_id).values["summary"] == "hello"
+    tree = site.content.tree("/", "fr")
+    assert tree.root is not None
+    child = tree.root.children[0]
+    assert (child.values["summary"], child.values["title"]) == ("bonjour", "titre")
+    german = site.content.tree("/", "de").root
+    assert german is not None and german.children[0].values["summary"] == "hello"

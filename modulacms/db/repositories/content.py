@@ -111,6 +111,14 @@ class ContentRepository:
             (route_id,),
         )
 
+    def route_locale_values(self, route_id: str, locale: str) -> list[Row]:
+        """Query 3 of a route load: (content_data_id, field_id, value) of one locale."""
+        return self.db.execute(
+            "SELECT content_data_id, field_id, field_value FROM content_fields "
+            "WHERE route_id = ? AND locale = ?",
+            (route_id, locale),
+        )
+
     def children_ids(self, parent_id: str) -> list[str]:
         """Live children in any order (for checks and healing, not for display)."""
         rows = self.db.execute(
