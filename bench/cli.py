@@ -84,8 +84,10 @@ def transfer(work: Path, pages: int) -> None:
         (source / f"modulacms.db{suffix}").unlink(missing_ok=True)
     shutil.copyfile(site(pages), source / "modulacms.db")
     document = work / "site.json"
-    exported = _timed([*cli, "--project", str(source), "export", str(document)])
-    nodes = sum(len(r["nodes"]) for r in json.loads(document.read_text())["routes"])
+    start = time.perf_counter()
+    report = _runner([*cli, "--project", str(source), "export", str(document), "--json"])
+    exported = time.perf_counter() - start
+    nodes = int(json.loads(report.stdout)["nodes"])
     imported = _timed([*cli, "--project", str(target), "import", str(document)])
     info(SUITE, f"export_{pages}_pages_s", exported, "s")
     info(SUITE, f"import_{pages}_pages_s", imported, "s")

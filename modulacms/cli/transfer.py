@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,8 +13,11 @@ from modulacms.cli.output import done, json_option, progress
 from modulacms.cli.state import CliState, pass_state
 from modulacms.errors import BadRequest, NotFound
 
+if TYPE_CHECKING:
+    from modulacms.services.transfer import Transfer
 
-def _transfer(state: CliState) -> Any:
+
+def _transfer(state: CliState) -> Transfer:
     from modulacms.services.transfer import Transfer
 
     app = state.app()
@@ -33,43 +35,22 @@ def export(state: CliState, file: str, route: str | None, pretty: bool, as_json:
 
     FILE "-" writes to stdout.
     """
+    transfer = _transfer(state)
     with progress("exporting") as advance:
-        document = _transfer(state).export(state.actor, route, advance)
-    text = json.dumps(
-        document,
-        ensure_ascii=False,
-        indent=2 if pretty else None,
-        separators=None if pretty else (",", ":"),
-    )
-    nodes = sum(len(r["nodes"]) for r in document["routes"])
-    summary = {"file": file, "routes": len(document["routes"]), "nodes": nodes}
-    if file == "-":
-        click.echo(text)
-        return
-    target = Path(file)
-    partial = target.with_name(target.name + ".partial")
-    partial.write_text(text + "\n", encoding="utf-8")
-    os.replace(partial, target)
-    message = f"exported {summary['routes']} routes and {nodes} nodes to {file}"
-    done(as_json, message, summary)
-
-
-def _read(file: str) -> Any:
-    if file == "-":
-        text = sys.stdin.read()
-    else:
+        if file == "-":
+            transfer.export(sys.stdout, state.actor, route, pretty=pretty, progress=advance)
+            return
+        target = Path(file)
+        partial = target.with_name(target.name + ".partial")
         try:
-            text = Path(file).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise NotFound("file", file, f"no such file: {file}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"cannot read {file}: {exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadRequest(
-            f"{file} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+            with partial.open("w", encoding="utf-8") as out:
+                report = transfer.export(out, state.actor, route, pretty=pretty, progress=advance)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+    summary = {"file": file, "routes": report.routes, "nodes": report.nodes}
+    message = f"exported {report.routes} routes and {report.nodes} nodes to {file}"
+    done(as_json, message, summary)
 
 
 @click.command("import")
@@ -86,9 +67,24 @@ def import_(state: CliState, file: str, new_ids: bool, as_json: bool) -> None:
 
     Routes must not exist yet; fields and datatypes with the same names are reused.
     """
-    document = _read(file)
+    transfer = _transfer(state)
     with progress("importing") as advance:
-        report = _transfer(state).import_(document, state.actor, new_ids=new_ids, progress=advance)
+        if file == "-":
+            report = transfer.import_(sys.stdin, state.actor, new_ids=new_ids, progress=advance)
+        else:
+            try:
+                source = Path(file).open(encoding="utf-8")
+            except FileNotFoundError:
+                raise NotFound("file", file, f"no such file: {file}") from None
+            except OSError as exc:
+                raise BadRequest(f"cannot read {file}: {exc.strerror}") from None
+            with source:
+                try:
+                    report = transfer.import_(
+                        source, state.actor, new_ids=new_ids, progress=advance
+                    )
+                except UnicodeDecodeError:
+                    raise BadRequest(f"{file} is not UTF-8 text") from None
     data = {
         "routes": report.routes,
         "nodes": report.nodes,

@@ -16,8 +16,12 @@ returns exactly what the exporting project returned. Shape::
                  "published": null | {"version": {...}, "snapshot": {...}}}]}
 
 Nodes are listed parent before child, siblings in order; the importer rebuilds the pointer
-chains from that order. Ids are kept by default; ``new_ids`` replaces every id (routes,
-nodes, datatypes, fields, versions) with a fresh one, references and snapshots included.
+chains from that order. The exporter writes the header on the first line and each route on
+a line of its own, and the importer reads that layout a route at a time, so neither side
+holds a whole site in memory; a document laid out differently is still read, whole.
+
+Ids are kept by default; ``new_ids`` replaces every id (routes, nodes, datatypes, fields,
+versions) with a fresh one, references and snapshots included.
 Schema items whose name already exists in the target are reused when their type matches.
 An import is one transaction: it all lands, or nothing does.
 """
@@ -28,7 +32,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from modulacms import __version__
 from modulacms.core.clock import now
@@ -101,35 +105,48 @@ class Transfer:
         self.audit = AuditRepository(db)
 
     def export(
-        self, actor: Actor, route: str | None = None, progress: Progress | None = None
-    ) -> dict[str, Any]:
-        """The export document of the whole site, or of ``route`` (slug or id).
+        self,
+        out: TextIO,
+        actor: Actor,
+        route: str | None = None,
+        *,
+        pretty: bool = False,
+        progress: Progress | None = None,
+    ) -> ExportReport:
+        """Write the export document of the whole site, or of ``route``, to ``out``.
 
-        Reads everything in one read transaction, so the document is consistent even
-        while others write. Raises ``NotFound`` for an unknown route.
+        Routes are written one at a time (memory stays flat however big the site), each
+        on one line unless ``pretty``. Everything is read in one transaction, so the
+        document is consistent even while others write. Raises ``NotFound`` for an
+        unknown route.
         """
         actor.require("content:read")
         with self.db.transaction():
             chosen = [self.services.routes.get(route)] if route else self.services.routes.list()
-            total = sum(self.routes.node_count(r.route_id) for r in chosen)
-            done = 0
-            routes = []
-            used: set[str] = set()
-            for item in chosen:
-                entry = self._export_route(item, used)
-                routes.append(entry)
-                done += len(entry["nodes"])
-                if progress is not None:
-                    progress(done, total)
-            return {
+            used: set[str] | None = None
+            entries: list[tuple[str, int]] = []
+            if route is not None:
+                # one route: its schema is only known once the route has been read
+                used = set()
+                entries.append(self._export_route(chosen[0], pretty, used))
+            header = {
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
                 "modulacms_version": __version__,
                 "exported_at": now(),
                 "scope": "site" if route is None else chosen[0].slug,
-                **self._export_schema(None if route is None else used),
-                "routes": routes,
+                **self._export_schema(used),
             }
+            out.write(_dumps(header, pretty)[:-1] + ',"routes":[')
+            nodes = 0
+            for index, item in enumerate(chosen):
+                text, count = entries[0] if entries else self._export_route(item, pretty, None)
+                out.write(("\n" if index == 0 else "\n,") + text)
+                nodes += count
+                if progress is not None:
+                    progress(index + 1, len(chosen))
+            out.write("\n]}\n")
+        return ExportReport(len(chosen), nodes)
 
     def _export_schema(self, datatype_ids: set[str] | None) -> dict[str, Any]:
         datatypes = [
@@ -160,73 +177,104 @@ class Transfer:
             ],
         }
 
-    def _export_route(self, route: Route, used: set[str]) -> dict[str, Any]:
+    def _export_route(self, route: Route, pretty: bool, used: set[str] | None) -> tuple[str, int]:
+        """One route entry as JSON text, and its number of nodes; notes the datatypes
+        it uses in ``used`` when given."""
         tree = self.services.content.tree(route.route_id)
         values: dict[str, list[list[Any]]] = {}
         for content_id, field_id, locale, value in self.content.route_values(route.route_id):
             values.setdefault(content_id, []).append([field_id, locale, value])
-        nodes = []
-        if tree.root is not None:
-            for item in tree.root.walk():
-                node = item.node
-                used.add(node.datatype_id)
-                nodes.append(
-                    {
-                        "content_data_id": node.content_data_id,
-                        "parent_id": node.parent_id,
-                        "datatype_id": node.datatype_id,
-                        "author_id": node.author_id,
-                        "status": node.status.value,
-                        "publish_at": node.publish_at,
-                        "published_at": node.published_at,
-                        "published_by": node.published_by,
-                        "revision": node.revision,
-                        "date_created": node.date_created,
-                        "date_modified": node.date_modified,
-                        "values": values.get(node.content_data_id, []),
-                    }
-                )
-        published = None
+        nodes = (
+            [] if tree.root is None else [_node_doc(item.node, values) for item in tree.root.walk()]
+        )
+        entry: dict[str, Any] = {"route": asdict(route), "nodes": nodes, "published": None}
+        snapshot = None
         if route.published_version_id is not None:
             version = self.versions.version_by_id(route.published_version_id)
-            text = self.versions.snapshot(route.published_version_id)
-            if version is not None and text is not None:
-                snapshot = json.loads(text)
-                used.update(snapshot.get("datatypes", {}))
-                published = {"version": asdict(version), "snapshot": snapshot}
-        return {"route": asdict(route), "nodes": nodes, "published": published}
+            snapshot = self.versions.snapshot(route.published_version_id)
+            if version is not None and snapshot is not None:
+                entry["published"] = {"version": asdict(version), "snapshot": None}
+        if used is not None:
+            used.update(n["datatype_id"] for n in nodes)
+            if snapshot is not None:
+                used.update(json.loads(snapshot).get("datatypes", {}))
+        if entry["published"] is None or snapshot is None:
+            return _dumps(entry, pretty), len(nodes)
+        if pretty:
+            entry["published"]["snapshot"] = json.loads(snapshot)
+            return _dumps(entry, pretty), len(nodes)
+        # the stored snapshot is compact JSON already: splice it in rather than parse it
+        text = _dumps(entry, False)
+        tail = '"snapshot":null}}'
+        assert text.endswith(tail)
+        return text[: -len("null}}")] + snapshot + "}}", len(nodes)
 
     # -- import ----------------------------------------------------------------------------
 
     def import_(
         self,
-        document: Any,
+        source: TextIO,
         actor: Actor,
         *,
         new_ids: bool = False,
         progress: Progress | None = None,
     ) -> ImportReport:
-        """Import an export document (see the module docstring).
+        """Import an export document read from ``source`` (see the module docstring).
 
-        Raises ``BadRequest`` for a document that is not a ModulaCMS export or is
-        malformed (naming where), ``ValidationFailed`` for a bad value, and ``Conflict``
-        when a route slug, an id (without ``new_ids``) or a same-named field of another
-        type already exists. Nothing is written when anything fails.
+        A document written by :meth:`export` is read one route at a time; any other
+        layout of the same JSON is read whole. Raises ``BadRequest`` for a document that
+        is not a ModulaCMS export, is not JSON, or is malformed (naming where),
+        ``ValidationFailed`` for a bad value, and ``Conflict`` when a route slug, an id
+        (without ``new_ids``) or a same-named field of another type already exists.
+        Nothing is written when anything fails.
         """
         actor.require("content:create")
-        doc = _checked(document)
+        header, entries, total = _read(source)
         job = _Import(self, actor, new_ids)
+        routes = 0
         with self.db.transaction():
             job.site_id = self.services.routes.ensure_default_site().site_id
-            job.schema(doc["fields"], doc["datatypes"])
-            total = sum(len(r["nodes"]) for r in doc["routes"])
-            for entry in doc["routes"]:
+            job.schema(header["fields"], header["datatypes"])
+            for entry in entries:
+                _require(isinstance(entry, dict), f"routes[{routes}]", "expected an object")
                 job.route(entry)
+                routes += 1
                 if progress is not None:
-                    progress(job.nodes, total)
+                    progress(routes, max(routes, total))
         return ImportReport(
-            len(doc["routes"]), job.nodes, job.published, job.datatypes_created, job.fields_created
+            routes, job.nodes, job.published, job.datatypes_created, job.fields_created
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReport:
+    """What an export wrote."""
+
+    routes: int
+    nodes: int
+
+
+def _dumps(value: Any, pretty: bool) -> str:
+    if pretty:
+        return json.dumps(value, ensure_ascii=False, indent=2)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _node_doc(node: ContentNode, values: dict[str, list[list[Any]]]) -> dict[str, Any]:
+    return {
+        "content_data_id": node.content_data_id,
+        "parent_id": node.parent_id,
+        "datatype_id": node.datatype_id,
+        "author_id": node.author_id,
+        "status": node.status.value,
+        "publish_at": node.publish_at,
+        "published_at": node.published_at,
+        "published_by": node.published_by,
+        "revision": node.revision,
+        "date_created": node.date_created,
+        "date_modified": node.date_modified,
+        "values": values.get(node.content_data_id, []),
+    }
 
 
 def _require(condition: bool, where: str, problem: str) -> None:
@@ -234,8 +282,52 @@ def _require(condition: bool, where: str, problem: str) -> None:
         raise BadRequest(f"not a valid ModulaCMS export: {where}: {problem}")
 
 
+def _loads(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(
+            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+
+
+_ROUTES_OPEN = ',"routes":['
+
+
+def _read(source: TextIO) -> tuple[dict[str, Any], Iterator[Any], int]:
+    """(header, route entries, number of routes or 0 when unknown) of an export.
+
+    The layout :meth:`Transfer.export` writes (header line ending in ``"routes":[``, then
+    one route per line, then ``]}``) is streamed; anything else is parsed whole.
+    """
+    first = source.readline()
+    line = first.rstrip("\n")
+    if not line.endswith(_ROUTES_OPEN):
+        document = _checked(_loads(first + source.read(), "the export"))
+        _require(isinstance(document.get("routes"), list), "routes", "expected a list")
+        return document, iter(document["routes"]), len(document["routes"])
+    header = _checked(_loads(line[: -len(_ROUTES_OPEN)] + "}", "the export header"))
+    total = 0
+    if source.seekable():
+        # count the route lines first so that progress can show a total
+        position = source.tell()
+        total = max(0, sum(1 for _ in source) - 1)
+        source.seek(position)
+    return header, _entries(source), total
+
+
+def _entries(source: TextIO) -> Iterator[Any]:
+    for number, line in enumerate(source, start=2):
+        text = line.strip()
+        if text == "]}":
+            return
+        if text:
+            yield _loads(text.removeprefix(","), f"line {number} of the export")
+    raise BadRequest("not a valid ModulaCMS export: it ends before its closing ]}")
+
+
 def _checked(document: Any) -> dict[str, Any]:
-    """The document, once its outline is known to be an export this version can read."""
+    """The header of a document, once it is known to be an export this version reads."""
     _require(isinstance(document, dict), "document", "expected a JSON object")
     _require(document.get("format") == FORMAT, "format", f'expected "{FORMAT}"')
     version = document.get("format_version")
@@ -244,13 +336,8 @@ def _checked(document: Any) -> dict[str, Any]:
         "format_version",
         f"this ModulaCMS reads version {FORMAT_VERSION}, the file is version {version}",
     )
-    for key in ("fields", "datatypes", "routes"):
+    for key in ("fields", "datatypes"):
         _require(isinstance(document.get(key), list), key, "expected a list")
-    for index, entry in enumerate(document["routes"]):
-        where = f"routes[{index}]"
-        _require(isinstance(entry, dict), where, "expected an object")
-        _require(isinstance(entry.get("route"), dict), f"{where}.route", "expected an object")
-        _require(isinstance(entry.get("nodes"), list), f"{where}.nodes", "expected a list")
     checked: dict[str, Any] = document
     return checked
 
@@ -363,7 +450,10 @@ class _Import:
     # content -----------------------------------------------------------------------------
 
     def route(self, entry: dict[str, Any]) -> None:
-        raw = entry["route"]
+        raw = entry.get("route")
+        _require(isinstance(raw, dict), "route entry", "expected a route object")
+        _require(isinstance(entry.get("nodes"), list), "route entry", "expected a nodes list")
+        assert isinstance(raw, dict)
         try:
             slug = normalise_slug(str(raw["slug"]))
             old_id = str(raw["route_id"])

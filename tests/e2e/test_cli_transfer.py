@@ -102,6 +102,28 @@ def test_import_errors_change_nothing(site: Path, tmp_path: Path) -> None:
     missing = run(["--project", str(site), "import", str(tmp_path / "nope.json")])
     assert "no such file" in one_line_error(missing.stderr)
     assert db_state(site) == before
+    other = make_empty(tmp_path / "other")
+    empty = db_state(other)
+    lines = exported.read_text().splitlines()
+    cut = tmp_path / "cut.json"
+    cut.write_text("\n".join(lines[:4]) + "\n")
+    truncated = run(["--project", str(other), "import", str(cut)])
+    assert "ends before its closing" in one_line_error(truncated.stderr)
+    lines[3] = lines[3][:-20]
+    cut.write_text("\n".join(lines) + "\n")
+    broken = run(["--project", str(other), "import", str(cut)])
+    assert "line 4 of the export is not valid JSON" in one_line_error(broken.stderr)
+    assert db_state(other) == empty
+
+
+def test_a_pretty_export_imports_too(site: Path, tmp_path: Path) -> None:
+    pretty = tmp_path / "pretty.json"
+    assert run(["--project", str(site), "export", str(pretty), "--pretty"]).exit_code == 0
+    assert pretty.read_text().count("\n") > 500
+    other = make_empty(tmp_path / "other")
+    imported = run(["--project", str(other), "import", str(pretty), "--json"])
+    assert json.loads(imported.stdout)["routes"] == 8
+    assert delivered(other) == delivered(site)
 
 
 def test_backup_and_restore_round_trip(site: Path) -> None:
