@@ -85,7 +85,48 @@ class ContentScreen(AreaScreen):
         return self.query_one(RoutesList)
 
     def on_mount(self) -> None:
-        self.load_routes(open_first=True)
+        self._start()
+
+    def _start(self) -> None:
+        """Load the routes, the home route's tree and its root's form in one round trip."""
+        services = self.services
+
+        def job() -> tuple[list[Route], RouteTree | None, ContentItem | None]:
+            routes = services.routes.list()
+            home = next((r for r in routes if r.slug == "/"), routes[0] if routes else None)
+            if home is None:
+                return routes, None, None
+            tree, item = self._tree_and_root(home.route_id)
+            return routes, tree, item
+
+        async def loaded(result: tuple[list[Route], RouteTree | None, ContentItem | None]) -> None:
+            routes, tree, item = result
+            if tree is None:
+                self.routes_list.show(routes)
+                self._tree_title("No routes yet: create one in Routes (F4)")
+                return
+            self.route = tree.route
+            self.routes_list.show(routes, tree.route.route_id)
+            await self._show_opened(tree, item, focus=True)
+
+        self.call("routes", job, loaded)
+
+    def _tree_and_root(self, route_id: str) -> tuple[RouteTree, ContentItem | None]:
+        """(worker thread) A route's tree and its root node's form data."""
+        tree = self.services.content.tree(route_id)
+        item = self.services.content.item(tree.root.id) if tree.root is not None else None
+        return tree, item
+
+    async def _show_opened(self, tree: RouteTree, item: ContentItem | None, *, focus: bool) -> None:
+        if self.route is None or tree.route.route_id != self.route.route_id:
+            return
+        if item is not None and not self.editor.dirty:
+            await self.editor.edit(item)
+        elif item is None and not self.editor.dirty:
+            await self.editor.clear("This route is empty: press a on the tree to add its root.")
+        self.show_tree(tree)
+        if focus:
+            self.ctree.focus()
 
     def refresh_area(self) -> None:
         self.load_routes(open_first=self.route is None)
@@ -138,15 +179,12 @@ class ContentScreen(AreaScreen):
         self.route = route
         self.routes_list.current = route.route_id
         self._tree_title(f"{route.slug} (loading…)")
-        self.run_worker(self.editor.clear("Choose a node in the tree."))
 
-        def loaded(tree: RouteTree) -> None:
-            self.show_tree(tree)
-            if focus:
-                self.ctree.focus()
+        async def loaded(result: tuple[RouteTree, ContentItem | None]) -> None:
+            await self._show_opened(*result, focus=focus)
 
         route_id = route.route_id
-        self.call("tree", lambda: self.services.content.tree(route_id), loaded)
+        self.call("tree", lambda: self._tree_and_root(route_id), loaded)
 
     def reload_tree(
         self, cursor: str | None = None, then: Callable[[], object] | None = None

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Markdown, Select, Static, Switch, TextArea
+from textual.widgets import Button, Input, Label, Select, Static, Switch, TextArea
 
 from modulacms.core.models import DatatypeField, FieldType
 
@@ -180,6 +180,9 @@ class MarkdownInput(AreaInput):
         yield TextArea(self.original, soft_wrap=True, compact=True, classes="field-editor")
 
     def action_toggle_preview(self) -> None:
+        # imported on first use: the markdown stack is not needed to open a form
+        from textual.widgets import Markdown
+
         existing = self.query(Markdown)
         if existing:
             existing.remove()
