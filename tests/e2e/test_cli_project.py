@@ -202,3 +202,20 @@ def test_demo_at_size(tmp_path: Path) -> None:
     result = run(["init", str(tmp_path / "big"), "--demo", "--demo-posts", "40", *ADMIN, "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["demo"]["routes"] == 43
+
+
+def test_the_cli_never_imports_the_store_directly() -> None:
+    import ast
+
+    import modulacms.cli
+
+    package = Path(modulacms.cli.__file__).parent
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                assert not name.startswith(("modulacms.db", "apsw")), f"{path.name}: {name}"
