@@ -16,11 +16,12 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
 from modulacms.http.accesslog import AccessLog
+from modulacms.http.api import Api
 from modulacms.http.cache import ChangeWatcher, ResponseCache
 from modulacms.http.context import Context
 from modulacms.http.dispatch import Dispatcher
@@ -51,11 +52,15 @@ def build_server(
     worker: int = 0,
     reuse_port: bool = False,
     change_token: Callable[[], object] | None = None,
+    apis: Sequence[Api] = (),
 ) -> ModulaServer:
     """A bound, not yet serving server for ``services``; call ``start()`` or ``serve_forever()``.
 
     ``change_token`` (cheap, changes whenever any process commits to the database) lets
     the delivery cache notice publishes made elsewhere within ``change_poll_interval``.
+    ``apis`` are extra endpoint tables (plugin routes, for instance) served and documented
+    next to the built-in ones; sources of extra metrics go to
+    ``server.dispatcher.context.metrics.extra``.
     """
     context = Context(
         options,
@@ -66,6 +71,8 @@ def build_server(
     )
     router = Router()
     register_all(router)
+    for extra in apis:
+        extra.register(router)
     context.router = router
     access = AccessLog(options.access_log) if options.access_log else None
     server = ModulaServer(
