@@ -214,3 +214,27 @@ def test_access_log_to_file(app: App, tmp_path: Path) -> None:
     lines = log_file.read_text().splitlines()
     line = next(entry for entry in lines if "probe=1" in entry)
     assert '"GET /api/v1/health?probe=1 HTTP/1.1" 200' in line and 'evil\\"agent' in line
+
+
+def test_extra_endpoint_tables_are_served_and_documented(app: App) -> None:
+    from modulacms.http.api import Api
+    from modulacms.http.responses import json_response
+    from modulacms.http.runner import build_server
+
+    extra = Api("plugins")
+
+    @extra.get("/api/v1/plugins/demo/hello", "A plugin's greeting")
+    def hello(request, ctx):  # type: ignore[no-untyped-def]
+        return json_response({"hello": request.arg("name", "world")})
+
+    server = build_server(
+        app.services, ServerOptions(host="127.0.0.1", port=0, access_log=None), apis=[extra]
+    ).start()
+    try:
+        client = Client("127.0.0.1", server.port)
+        assert client.get("/api/v1/plugins/demo/hello?name=x").json() == {"hello": "x"}
+        paths = client.get("/api/v1/openapi.json").json()["paths"]
+        assert paths["/api/v1/plugins/demo/hello"]["get"]["tags"] == ["plugins"]
+        client.close()
+    finally:
+        server.stop(grace=2)
