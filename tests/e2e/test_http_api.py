@@ -386,3 +386,15 @@ def test_media_upload_and_public_delivery(server: ModulaServer, tokens: dict[str
     assert public.get(f"/api/v1/media/{media_id}").status == 404
     for client in (editor, public, viewer):
         client.close()
+
+
+def test_heal_checks_and_repairs(server: ModulaServer, tokens: dict[str, str]) -> None:
+    viewer, editor = as_role(server, tokens, "viewer"), as_role(server, tokens, "editor")
+    tree = route_id(editor, "/tree")
+    report = viewer.post(f"{A}/routes/{tree}/heal")
+    assert report.status == 200 and report.json()["problems"] == []
+    assert report.json()["nodes_checked"] == 8
+    assert viewer.post(f"{A}/routes/{tree}/heal?repair=true").status == 403
+    assert editor.post(f"{A}/routes/{tree}/heal?repair=true").status == 200
+    viewer.close()
+    editor.close()

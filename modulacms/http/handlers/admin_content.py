@@ -237,6 +237,22 @@ def rollback(request: Request, ctx: Context) -> Response:
     return ok(version, 201)
 
 
+@api.post(
+    f"{ROUTE}/heal",
+    "Check the route's pointer chains; repair=true fixes them",
+    permission="content:read",
+    response=ref("HealReport"),
+    query=(Param("repair", {"type": "boolean"}, "needs content:update"),),
+    errors=(400, 404, *W),
+)
+def heal(request: Request, ctx: Context) -> Response:
+    actor = require(request, ctx, "content:read")
+    report = ctx.services.content.heal(
+        actor, request.params["route"], repair=request.bool_arg("repair")
+    )
+    return ok(report)
+
+
 # content nodes --------------------------------------------------------------------------
 
 
