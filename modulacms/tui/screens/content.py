@@ -52,7 +52,7 @@ class ContentScreen(AreaScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", tooltip="Save the open node"),
         Binding("ctrl+r", "revert", "Revert", show=False, tooltip="Drop unsaved changes"),
-        Binding("escape", "focus_tree", "Tree", show=False),
+        Binding("escape", "focus_tree", "Tree"),
         Binding("slash", "filter_routes", "Filter routes", show=False),
     ]
 

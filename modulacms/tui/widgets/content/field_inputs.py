@@ -47,6 +47,8 @@ def describe_rules(df: DatatypeField) -> str:
         parts.append("whole")
     if rules.get("target"):
         parts.append(f"→ {rules['target']}")
+    if df.field.type is FieldType.RICHTEXT:
+        parts.append("^t preview")
     return ", ".join(parts)
 
 

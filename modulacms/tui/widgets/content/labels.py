@@ -10,7 +10,13 @@ from modulacms.core.models import ContentStatus, DatatypeField, FieldType
 
 # the first of these a datatype has names its nodes; otherwise its first text-like field
 TITLE_FIELDS = ("title", "name", "heading", "headline", "label", "slug")
-_TEXTUAL = (FieldType.TEXT, FieldType.SLUG, FieldType.EMAIL, FieldType.TEXTAREA)
+_TEXTUAL = (
+    FieldType.TEXT,
+    FieldType.SLUG,
+    FieldType.EMAIL,
+    FieldType.TEXTAREA,
+    FieldType.RICHTEXT,
+)
 
 STATUS_STYLE: dict[ContentStatus, tuple[str, str, str]] = {
     ContentStatus.DRAFT: ("draft", "yellow", "○"),
@@ -38,8 +44,11 @@ def node_title(fields: tuple[DatatypeField, ...], values: Mapping[str, str | Non
     name = title_field(fields)
     value = values.get(name) if name else None
     if not value:
+        # no title-like field filled in: any value beats "(untitled)"
+        value = next((v for v in values.values() if v and v.strip()), None)
+    if not value:
         return "(untitled)"
-    line = value.strip().splitlines()[0] if value.strip() else ""
+    line = value.strip().splitlines()[0].lstrip("#>*- ").strip()
     return line[:80] or "(untitled)"
 
 
