@@ -26,6 +26,7 @@ LuaValue: TypeAlias = LuaScalar | list["LuaValue"] | dict[str, "LuaValue"]
 _STRING_COST = 48
 _TABLE_COST = 96
 _SLOT_COST = 96
+_EXACT = 2**53
 
 
 def lua_type(value: object) -> str | None:
@@ -95,7 +96,8 @@ def prepare(value: object) -> tuple[Any, int]:
     if value is None or isinstance(value, bool):
         return value, 0
     if isinstance(value, int):
-        return value, 0
+        # Lua 5.1 numbers are doubles; lupa would raise on integers beyond 64 bits.
+        return (value if -_EXACT <= value <= _EXACT else float(value)), 0
     if isinstance(value, float):
         return value, 0
     if isinstance(value, str):

@@ -556,6 +556,17 @@ function K.reset_globals(keep, modules)
   return intact
 end
 
+-- Check a value before the host reads it outside an execution.
+function K.checked(v)
+  local ok, err = pcall(check_value, v)
+  if ok then return true end
+  return false, describe(err)
+end
+
+function K.global_type(name)
+  return type(rawget(env, name))
+end
+
 K.check_value = check_value
 K.describe = describe
 K.heavy = heavy

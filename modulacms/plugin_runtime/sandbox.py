@@ -34,8 +34,8 @@ from typing import Any
 
 from lupa import lua51
 
-from modulacms.errors import PluginLoadError
-from modulacms.plugin_runtime.convert import lua_type, prepare
+from modulacms.errors import PluginError, PluginLoadError
+from modulacms.plugin_runtime.convert import LuaValue, from_lua, lua_type, prepare
 from modulacms.plugin_runtime.options import SandboxLimits
 from modulacms.resources import read_text
 
@@ -206,7 +206,7 @@ class Sandbox:
         if not isinstance(name, bytes):
             raise HostRaise("bad argument #1 to 'require' (string expected)")
         source, chunk = self._source_loader(name.decode("utf-8", "replace"))
-        return source, chunk
+        return source, "=" + chunk
 
     # -- host functions and values --------------------------------------------------------
 
@@ -283,6 +283,18 @@ class Sandbox:
 
     def get_global(self, name: str) -> Any:
         return self._kernel[b"get_global"](name.encode())
+
+    def global_type(self, name: str) -> str:
+        """Lua type name of global ``name`` (read raw)."""
+        return str(self._kernel[b"global_type"](name.encode()).decode())
+
+    def export(self, value: Any) -> LuaValue:
+        """Check (size, depth, cycles) and convert a Lua value outside an execution."""
+        ok, err = _pad(self._kernel[b"checked"](value), 2)
+        if not ok:
+            message = err.decode("utf-8", "replace") if isinstance(err, bytes) else "invalid"
+            raise PluginError(message)
+        return from_lua(value)
 
     def arm(self, timeout: float, instructions: int | None = None) -> None:
         """Start a checkout: a deadline ``timeout`` seconds from now and a budget."""
