@@ -69,6 +69,7 @@ def _human(report: StatusReport) -> None:
             ),
             ("datatypes", f"{counts['datatypes']} using {counts['fields']} fields"),
             ("users", counts["users"]),
+            ("media files", counts["media"]),
         ]
     pairs += [
         ("plugins", counts["plugins"]),

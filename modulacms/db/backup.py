@@ -152,6 +152,7 @@ _COUNTS = {
     "datatypes": "SELECT count(*) FROM datatypes",
     "fields": "SELECT count(*) FROM fields",
     "users": "SELECT count(*) FROM users",
+    "media": "SELECT count(*) FROM media",
     "versions": "SELECT count(*) FROM content_versions",
 }
 
