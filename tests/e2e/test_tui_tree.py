@@ -16,6 +16,7 @@ from modulacms.core.models import ContentStatus
 from modulacms.tui.app import ModulaApp
 from modulacms.tui.modals.confirm import ConfirmModal
 from modulacms.tui.modals.form import FormModal
+from modulacms.tui.modals.media_picker import MediaPicker
 from modulacms.tui.modals.node_picker import NodePicker
 from modulacms.tui.modals.pick import PickModal
 from modulacms.tui.modals.preview import PreviewModal
@@ -245,6 +246,37 @@ async def test_reference_picker_fills_the_field(project) -> None:
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert item(app_.services, ids["Home"]).values["related"] == ids["Home"]
+
+
+@pilot_test
+async def test_media_picker_adds_a_file_and_fills_the_field(project, tmp_path) -> None:
+    app_, ids = project
+    picture = tmp_path / "team.txt"
+    picture.write_text("not really a picture", encoding="utf-8")
+    async with running(app_.services) as (app, pilot):
+        screen = screen_of(app)
+        screen.editor.query_one("#field-image .pick").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MediaPicker)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormModal)
+        form.query_one("#input-path", Input).value = str(tmp_path / "missing.jpg")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "no file" in str(form.query_one("#error-path").render())
+        form.query_one("#input-path", Input).value = str(picture)
+        form.query_one("#input-alt", Input).value = "The team"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        media, total = app_.services.media.list(SYSTEM)
+        assert total == 1 and media[0].alt == "The team"
+        assert screen.editor.query_one("#field-image Input", Input).value == media[0].media_id
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert item(app_.services, ids["Home"]).values["image"] == media[0].media_id
 
 
 @pilot_test

@@ -45,6 +45,7 @@ PAGE_FIELDS: list[tuple[str, str, dict[str, Any], bool]] = [
     ("contact", "email", {}, False),
     ("handle", "slug", {}, False),
     ("related", "reference", {"target": "page"}, False),
+    ("image", "media", {}, False),
 ]
 
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, Switch, TextArea
 
@@ -25,7 +26,7 @@ _PLACEHOLDERS: dict[FieldType, str] = {
     FieldType.EMAIL: "name@example.com",
     FieldType.URL: "https://…",
     FieldType.SLUG: "lowercase-with-hyphens",
-    FieldType.MEDIA: "media id (26 characters)",
+    FieldType.MEDIA: "media id, or pick →",
     FieldType.REFERENCE: "content id, or pick →",
 }
 _RESTRICT: dict[FieldType, str] = {
@@ -251,7 +252,7 @@ class ReferenceInput(FieldInput):
         with Horizontal():
             yield Input(
                 self.original,
-                placeholder=_PLACEHOLDERS[FieldType.REFERENCE],
+                placeholder=_PLACEHOLDERS[self.df.field.type],
                 compact=True,
                 classes="field-editor",
             )
@@ -259,16 +260,28 @@ class ReferenceInput(FieldInput):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
+
+        def picked(chosen: str | None) -> None:
+            if chosen:
+                self.set_text(chosen)
+                self.focus_editor()
+
+        self.app.push_screen(self.picker(), picked)
+
+    def picker(self) -> ModalScreen[str | None]:
         from modulacms.tui.modals.node_picker import NodePicker
 
         target = self.df.field.validation.get("target")
+        return NodePicker(f"Pick {self.df.field.label}", datatype=target)
 
-        def picked(content_id: str | None) -> None:
-            if content_id:
-                self.set_text(content_id)
-                self.focus_editor()
 
-        self.app.push_screen(NodePicker(f"Pick {self.df.field.label}", datatype=target), picked)
+class MediaInput(ReferenceInput):
+    """The id of a media file, typed, picked, or added from disk."""
+
+    def picker(self) -> ModalScreen[str | None]:
+        from modulacms.tui.modals.media_picker import MediaPicker
+
+        return MediaPicker(f"Pick {self.df.field.label}")
 
 
 _CLASSES: dict[FieldType, type[FieldInput]] = {
@@ -279,6 +292,7 @@ _CLASSES: dict[FieldType, type[FieldInput]] = {
     FieldType.BOOLEAN: BooleanInput,
     FieldType.SELECT: SelectInput,
     FieldType.REFERENCE: ReferenceInput,
+    FieldType.MEDIA: MediaInput,
 }
 
 
