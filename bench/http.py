@@ -112,7 +112,7 @@ class Process:
 
 
 def wrk(
-    wrk_bin: str, url: str, connections: int, seconds: float, headers: dict[str, str] | None = None
+    wrk_bin: str, url: str, connections: int, seconds: int, headers: dict[str, str] | None = None
 ) -> tuple[float, float]:
     """(requests per second, p99 latency in ms) of one wrk run after a short warm-up."""
     extra = [arg for k, v in (headers or {}).items() for arg in ("-H", f"{k}: {v}")]
@@ -160,7 +160,7 @@ def seed(database: Path, pages: int) -> str:
 
 
 def compare(
-    wrk_bin: str, name: str, ours_url: str, body: bytes, tmp: Path, seconds: float
+    wrk_bin: str, name: str, ours_url: str, body: bytes, tmp: Path, seconds: int
 ) -> dict[int, tuple[float, float, float, float]]:
     """Load ours and the ceiling serving ``body``; {connections: (ours, ceiling, p99s)}."""
     body_file = tmp / f"{name}.json"
@@ -198,7 +198,7 @@ def ratio(figures: dict[int, tuple[float, float, float, float]]) -> float:
 def run(quick: bool = False) -> None:
     global ROUNDS
     wrk_bin = ensure_wrk()
-    seconds = 1.5 if quick else 5.0
+    seconds = 2 if quick else 5
     ROUNDS = 2 if quick else 3
     pages = 5_000 if quick else 50_000
     with tempfile.TemporaryDirectory(prefix="bench-http-") as name:
