@@ -30,15 +30,25 @@ class App:
 
 
 def build_app(
-    database: str | Path, *, versions_kept: int = DEFAULT_VERSIONS_KEPT, migrate_schema: bool = True
+    database: str | Path,
+    *,
+    versions_kept: int = DEFAULT_VERSIONS_KEPT,
+    session_ttl: int = 7 * 24 * 3600,
+    media_root: Path | None = None,
+    migrate_schema: bool = True,
 ) -> App:
-    """Open (and by default migrate) the database at ``database`` and wire the services."""
+    """Open (and by default migrate) the database at ``database`` and wire the services.
+
+    ``media_root`` defaults to ``media/`` beside the database file.
+    """
     db = Database(database)
     try:
         if migrate_schema:
             migrate(db)
             seed_roles(db)
-        services = build_services(db, versions_kept=versions_kept)
+        services = build_services(
+            db, versions_kept=versions_kept, session_ttl=session_ttl, media_root=media_root
+        )
         services.routes.ensure_default_site()
     except BaseException:
         db.close()

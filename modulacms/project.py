@@ -342,4 +342,9 @@ def open_app(settings: Settings) -> App:
     """The project's database, migrated, with its services wired."""
     from modulacms.app import build_app
 
-    return build_app(settings.database_file, versions_kept=settings.content_versions_kept)
+    return build_app(
+        settings.database_file,
+        versions_kept=settings.content_versions_kept,
+        session_ttl=settings.auth_session_ttl,
+        media_root=settings.media_dir,
+    )
