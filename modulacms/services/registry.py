@@ -36,6 +36,14 @@ class Services:
     media: MediaService
     plugin_core: PluginCoreService
 
+    def change_token(self) -> int:
+        """A number that changes whenever any connection, in any process, commits a write.
+
+        Cheap (one pragma); call it from one thread, since each thread reads through its own
+        connection and a connection does not see its own commits change the number.
+        """
+        return self.content.db.data_version()
+
     def set_hooks(self, dispatcher: HookDispatcher) -> None:
         """Install the plugin runtime's hook dispatcher (replaces the null one)."""
         self.content.hooks = dispatcher

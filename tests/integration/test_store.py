@@ -86,3 +86,15 @@ def test_double_quoted_unknown_names_are_errors(db: Database) -> None:
 
     with pytest.raises(apsw.SQLError, match="no such column"):
         db.execute('SELECT "nope" FROM sites')
+
+
+def test_change_token_moves_when_another_process_writes(tmp_path: Path) -> None:
+    from modulacms.app import build_app
+    from modulacms.core.models import Actor
+
+    path = tmp_path / "token.db"
+    with build_app(path) as watcher, build_app(path) as editor:
+        before = watcher.services.change_token()
+        assert watcher.services.change_token() == before
+        editor.services.routes.create("/changed", Actor.system())
+        assert watcher.services.change_token() != before
