@@ -262,3 +262,17 @@ async def test_help_lists_every_key_and_the_palette_runs_actions(project) -> Non
         await settle(pilot)
         await go(pilot, "enter")
         assert app.current_mode == "routes"
+
+
+@pilot_test
+async def test_content_area_follows_routes_changed_elsewhere(project) -> None:
+    app_, _ = project
+    async with running(app_.services) as (app, pilot):
+        content = app.areas["content"]
+        await go(pilot, "f4")
+        app_.services.routes.delete("/", SYSTEM, force=True)
+        await go(pilot, "f2")
+        assert content.route is None
+        assert content.ctree.route_tree is None
+        assert "deleted" in str(content.ctree.root.label)
+        assert [r.slug for r in content.routes_list.routes] == ["/about"]

@@ -103,7 +103,8 @@ class ContentScreen(AreaScreen):
             routes, tree, item = result
             if tree is None:
                 self.routes_list.show(routes)
-                self._tree_title("No routes yet: create one in Routes (F4)")
+                self._tree_title("No routes yet")
+                self.ctree.placeholder("Create a route in Routes (F4) first.")
                 return
             self.route = tree.route
             self.routes_list.show(routes, tree.route.route_id)
@@ -129,9 +130,7 @@ class ContentScreen(AreaScreen):
             self.ctree.focus()
 
     def refresh_area(self) -> None:
-        self.load_routes(open_first=self.route is None)
-        if self.route is not None:
-            self.reload_tree()
+        self.load_routes(open_first=self.route is None, reload=True)
 
     def has_unsaved_changes(self) -> bool:
         return self.editor.dirty
@@ -147,7 +146,9 @@ class ContentScreen(AreaScreen):
 
     # routes -----------------------------------------------------------------------------
 
-    def load_routes(self, *, open_first: bool = False) -> None:
+    def load_routes(self, *, open_first: bool = False, reload: bool = False) -> None:
+        """Refresh the route list; ``reload`` also reloads the open route's tree."""
+
         def loaded(routes: list[Route]) -> None:
             current = self.route.route_id if self.route else None
             self.routes_list.show(routes, current)
@@ -156,14 +157,19 @@ class ContentScreen(AreaScreen):
                 if fresh is None:  # deleted elsewhere
                     self.route = None
                     self._tree_title("Tree")
-                    self.run_worker(self.editor.clear("The route was deleted."))
+                    self.ctree.placeholder("That route was deleted.")
+                    if not self.editor.dirty:
+                        self.run_worker(self.editor.clear("Choose a route."))
                 else:
                     self.route = fresh
+                    if reload:
+                        self.reload_tree()
             if open_first and self.route is None and routes:
                 home = next((r for r in routes if r.slug == "/"), routes[0])
                 self.open_route(home, focus=True)
             elif not routes:
-                self._tree_title("No routes yet: create one in Routes (F4)")
+                self._tree_title("No routes yet")
+                self.ctree.placeholder("Create a route in Routes (F4) first.")
             self.refresh_bindings()
 
         self.call("routes", self.services.routes.list, loaded)

@@ -83,6 +83,15 @@ class ContentTree(Tree[str]):
                 ui.expand()
         self.focus_id(cursor or tree.root.id)
 
+    def placeholder(self, text: str) -> None:
+        """Show ``text`` instead of a route's tree."""
+        self.route_tree = None
+        self._items.clear()
+        self._parents.clear()
+        self._ui.clear()
+        self.reset(Text(text, style="dim"), EMPTY)
+        self.root.allow_expand = False
+
     def _in_tree_order(self, ids: set[str]) -> list[str]:
         """Ids sorted parents first, so expanding them fills the widget top-down."""
         return sorted((i for i in ids if i in self._items), key=lambda i: len(self.path_to(i)))
