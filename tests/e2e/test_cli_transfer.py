@@ -3,10 +3,12 @@ itself so that a restore is refused while it runs."""
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -175,3 +177,31 @@ def test_restore_is_refused_while_a_server_runs(site: Path) -> None:
     assert server.returncode == 0
     status = json.loads(run(["--project", str(site), "status", "--json"]).stdout)
     assert status["server_running"] is False
+
+
+def test_export_reads_one_snapshot_without_holding_up_writers(site: Path) -> None:
+    from modulacms.core.models import Actor
+    from modulacms.services.transfer import Transfer
+
+    actor = Actor.system("test")
+    with build_app(site / "modulacms.db") as app, build_app(site / "modulacms.db") as other:
+
+        class Out(io.StringIO):
+            elapsed = -1.0
+
+            def write(self, text: str) -> int:
+                if self.elapsed < 0:
+                    # another connection edits while the export is under way
+                    start = time.monotonic()
+                    other.services.routes.update("/about", actor, title="Changed meanwhile")
+                    self.elapsed = time.monotonic() - start
+                return super().write(text)
+
+        out = Out()
+        Transfer(app.db, app.services).export(out, actor)
+        assert 0 <= out.elapsed < 1.0
+        titles = {
+            r["route"]["slug"]: r["route"]["title"] for r in json.loads(out.getvalue())["routes"]
+        }
+        assert titles["/about"] == "About us"
+        assert other.services.routes.get("/about").title == "Changed meanwhile"
