@@ -69,6 +69,7 @@ class FieldFormModal(ServiceModal[Field | None]):
         super().__init__(classes="dialog")
         self.title_text, self.submit, self.field = title, submit, field
         self.datatypes, self.ask_required = datatypes or [], ask_required
+        self._errors: dict[str, list[str]] = {}
 
     def compose(self) -> ComposeResult:
         f = self.field
@@ -164,6 +165,7 @@ class FieldFormModal(ServiceModal[Field | None]):
         }
 
     def action_submit(self) -> None:
+        self._errors = {}
         for box in self.query(".form-error"):
             if isinstance(box, Static):
                 box.update("")
@@ -184,7 +186,9 @@ class FieldFormModal(ServiceModal[Field | None]):
     def _error(self, name: str, message: str) -> None:
         target = self.query(f"#error-{name}")
         box = target.first(Static) if target else self.query_one("#error-validation", Static)
-        box.update(message)
+        shown = self._errors.setdefault(box.id or "", [])
+        shown.append(message)
+        box.update("\n".join(shown))
 
     def _failed(self, error: ModulaError) -> bool:
         if isinstance(error, ValidationFailed) and error.errors:

@@ -52,6 +52,7 @@ class FormModal(ServiceModal[T], Generic[T]):
         super().__init__(classes="dialog")
         self.title_text, self.fields, self.submit = title, fields, submit
         self.submit_label, self.intro = submit_label, intro
+        self._errors: dict[str, list[str]] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
@@ -128,15 +129,18 @@ class FormModal(ServiceModal[T], Generic[T]):
             self.action_cancel()
 
     def _clear_errors(self) -> None:
+        self._errors = {}
         for error in self.query(".form-error"):
             if isinstance(error, Static):
                 error.update("")
 
     def show_error(self, name: str | None, message: str) -> None:
-        """Show ``message`` under the field ``name`` (or for the whole form)."""
+        """Add ``message`` under the field ``name`` (or under the whole form)."""
         target = self.query(f"#error-{name}") if name else None
         box = target.first(Static) if target else self.query_one("#form-error", Static)
-        box.update(message)
+        shown = self._errors.setdefault(box.id or "", [])
+        shown.append(message)
+        box.update("\n".join(shown))
 
     def _failed(self, error: ModulaError) -> bool:
         if isinstance(error, ValidationFailed) and error.errors:
