@@ -90,7 +90,7 @@ class ModulaApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         area = self._area_screen()
         for mode, title, key in AREAS:
-            if mode != self.current_mode:
+            if mode != self.current_mode and not isinstance(screen, ModalScreen):
                 yield SystemCommand(
                     f"Go to {title}", f"Switch area ({key.upper()})", partial(self._go, mode)
                 )

@@ -276,3 +276,17 @@ async def test_content_area_follows_routes_changed_elsewhere(project) -> None:
         assert content.ctree.route_tree is None
         assert "deleted" in str(content.ctree.root.label)
         assert [r.slug for r in content.routes_list.routes] == ["/about"]
+
+
+@pilot_test
+async def test_an_open_form_follows_schema_changes(project) -> None:
+    app_, ids = project
+    async with running(app_.services) as (app, pilot):
+        content = app.areas["content"]
+        content.ctree.focus_id(ids["Intro"])
+        await settle(pilot)
+        assert [w.name_ for w in content.editor.inputs()] == ["heading"]
+        await go(pilot, "f3")
+        app_.services.schema.attach("section", "summary", SYSTEM)
+        await go(pilot, "f2")
+        assert [w.name_ for w in content.editor.inputs()] == ["heading", "summary"]

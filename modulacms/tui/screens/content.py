@@ -230,10 +230,11 @@ class ContentScreen(AreaScreen):
             if not self.editor.dirty:
                 self.run_worker(self.editor.clear("That node is no longer in this route."))
             return
-        if fresh.node.revision == item.node.revision:
+        if fresh.node.revision == item.node.revision and fresh.fields == item.fields:
             self.editor.item = replace(item, node=fresh.node)
             self.editor.refresh_head()
         elif not self.editor.dirty:
+            # changed elsewhere (values, or its datatype's fields): show the new state
             self.open_node(item.node.content_data_id)
 
     def _tree_title(self, text: str) -> None:
