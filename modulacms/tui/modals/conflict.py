@@ -15,7 +15,11 @@ from textual.widgets import Button, DataTable, Static
 class ConflictModal(ModalScreen[str]):
     """Dismisses with ``mine`` (save over theirs), ``theirs`` (load theirs) or ``cancel``."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss('cancel')", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss('cancel')", "Cancel"),
+        Binding("m", "dismiss('mine')", "Keep mine", show=False),
+        Binding("t", "dismiss('theirs')", "Take theirs", show=False),
+    ]
 
     def __init__(
         self,
@@ -40,8 +44,8 @@ class ConflictModal(ModalScreen[str]):
             )
             yield DataTable(id="conflict-table", cursor_type="row")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Keep mine", variant="warning", id="mine")
-                yield Button("Take theirs", id="theirs")
+                yield Button("Keep mine (m)", variant="warning", id="mine")
+                yield Button("Take theirs (t)", id="theirs")
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
