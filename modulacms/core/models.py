@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -13,33 +13,46 @@ _T = TypeVar("_T")
 _MAKERS: dict[type[Any], Callable[[Sequence[Any]], Any]] = {}
 
 
-def _maker(cls: type[Any]) -> Callable[[Sequence[Any]], Any]:
-    """An unrolled constructor for ``cls`` that writes each slot through its descriptor."""
-    names = [f.name for f in fields(cls)]
-    setters = {f"s{i}": getattr(cls, name).__set__ for i, name in enumerate(names)}
-    body = "".join(f"    s{i}(obj, values[{i}])\n" for i in range(len(names)))
+def maker_for(
+    cls: type[_T], converters: Mapping[int, Callable[[Any], Any]] | None = None
+) -> Callable[[Sequence[Any]], _T]:
+    """A constructor for the frozen, slotted dataclass ``cls`` taking its field values in
+    declaration order, for trusted rows on hot read paths.
+
+    The generated ``__init__`` of a frozen dataclass routes every field through
+    ``object.__setattr__`` (about 3 us for a 17-field row); loading a route builds one
+    model per node, so this writes each slot through its descriptor instead, in generated
+    straight-line code (as ``dataclasses`` itself generates ``__init__``). ``converters``
+    maps a position to a function applied to that value. Nothing else is converted or
+    validated; ``values`` must hold exactly one value per field.
+    """
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
     count = len(names)
-    message = f"{cls.__name__} takes {count} values"
-    check = f"    if len(values) != {count}:\n        raise ValueError({message!r})\n"
-    source = f"def make(values):\n{check}    obj = new(cls)\n{body}    return obj\n"
-    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls, **setters}
-    exec(source, namespace)  # the same technique dataclasses uses to build __init__
-    maker: Callable[[Sequence[Any]], Any] = namespace["make"]
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    lines = [
+        "def make(values):",
+        f"    if len(values) != {count}:",
+        f"        raise ValueError({f'{cls.__name__} takes {count} values'!r})",
+        "    obj = new(cls)",
+    ]
+    for index, name in enumerate(names):
+        namespace[f"s{index}"] = getattr(cls, name).__set__
+        value = f"values[{index}]"
+        if converters and index in converters:
+            namespace[f"c{index}"] = converters[index]
+            value = f"c{index}({value})"
+        lines.append(f"    s{index}(obj, {value})")
+    lines.append("    return obj")
+    exec("\n".join(lines) + "\n", namespace)
+    maker: Callable[[Sequence[Any]], _T] = namespace["make"]
     return maker
 
 
 def from_values(cls: type[_T], values: Sequence[Any]) -> _T:
-    """Build a frozen, slotted dataclass from its field values in declaration order.
-
-    The generated ``__init__`` of a frozen dataclass routes every field through
-    ``object.__setattr__`` (about 3 us for a 17-field row); loading a route builds one
-    model per node, so trusted rows from the database take this path, which writes the
-    slots directly. It performs no conversion or validation; ``values`` must hold exactly
-    one value per field.
-    """
+    """Build ``cls`` from its field values in order (see :func:`maker_for`)."""
     maker = _MAKERS.get(cls)
     if maker is None:
-        maker = _MAKERS[cls] = _maker(cls)
+        maker = _MAKERS[cls] = maker_for(cls)
     result: _T = maker(values)
     return result
 

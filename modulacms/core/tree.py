@@ -16,8 +16,10 @@ from modulacms.core.models import (
     Route,
     RouteTree,
     TreeNode,
-    from_values,
+    maker_for,
 )
+
+_make_tree_node = maker_for(TreeNode)
 
 
 def ordered_children(parent: ContentNode, children: Sequence[ContentNode]) -> list[ContentNode]:
@@ -51,11 +53,13 @@ def _node_values(
     result = {n.content_data_id: dict.fromkeys(names_of[d.datatype_id]) for n, d in node_list}
     for rows in layers:
         for content_id, field_id, value in rows:
-            slot = result.get(content_id)
-            if slot is not None:
-                name = field_name.get(field_id)
-                if name in slot:
-                    slot[name] = value
+            try:
+                slot = result[content_id]
+                name = field_name[field_id]
+            except KeyError:
+                continue  # a value of a trashed node, or of a field no longer attached
+            if name in slot:
+                slot[name] = value
     return result
 
 
@@ -89,14 +93,14 @@ def assemble(
     node_values = _node_values(node_list, names_of, field_name, (values, localized))
 
     def build(node: ContentNode, depth: int) -> TreeNode:
-        datatype = datatype_of[node.content_data_id]
-        attached = attached_of.get(datatype.datatype_id, ())
-        children = kids.get(node.content_data_id)
+        node_id = node.content_data_id
+        datatype = datatype_of[node_id]
+        children = kids.get(node_id)
         built: tuple[TreeNode, ...] = ()
         if children and depth < 1000:
-            built = tuple(build(c, depth + 1) for c in ordered_children(node, children))
-        own = node_values[node.content_data_id]
-        return from_values(TreeNode, (node, datatype, attached, own, built))
+            built = tuple([build(c, depth + 1) for c in ordered_children(node, children)])
+        attached = attached_of.get(datatype.datatype_id, ())
+        return _make_tree_node((node, datatype, attached, node_values[node_id], built))
 
     roots = kids.get(None, [])
     root = build(roots[0], 0) if roots else None

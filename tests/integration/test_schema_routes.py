@@ -83,3 +83,22 @@ def test_permissions_are_checked(services: Services) -> None:
     with pytest.raises(Forbidden, match="datatypes:create"):
         services.schema.create_datatype("page", viewer)
     assert services.schema.datatypes() == []
+
+
+def test_cached_field_definitions_follow_changes_from_another_process(tmp_path) -> None:
+    from modulacms.app import build_app
+
+    path = tmp_path / "shared.db"
+    system = Actor.system()
+    with build_app(path) as server, build_app(path) as cli:
+        server.services.schema.create_datatype("page", system)
+        server.services.routes.create("/", system)
+        server.services.content.create("/", "page", {}, system)
+        first = server.services.content.tree("/")
+        assert first.root is not None and first.root.values == {}
+        cli.services.schema.create_field("title", "text", system)
+        cli.services.schema.attach("page", "title", system)
+        tree = server.services.content.tree("/")
+        assert tree.root is not None and tree.root.values == {"title": None}
+        cli.services.schema.update_field("title", system, label="Headline")
+        assert server.services.schema.fields_of("page")[0].field.label == "Headline"

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from modulacms.core.models import ContentNode, ContentStatus, TrashEntry, from_values
+from modulacms.core.models import ContentNode, ContentStatus, TrashEntry, maker_for
 from modulacms.db.connection import Database, Row
 
 NODE_COLUMNS = (
@@ -40,13 +40,12 @@ _POINTERS = frozenset({"parent_id", "first_child_id", "next_sibling_id", "prev_s
 
 
 _STATUS = {status.value: status for status in ContentStatus}
+_make_node = maker_for(ContentNode, {9: _STATUS.__getitem__})
 
 
 def node_from_row(row: Row) -> ContentNode:
     """A node from the 17 ``NODE_COLUMNS`` at the start of ``row`` (extra columns ignored)."""
-    values = list(row[:17])
-    values[9] = _STATUS[values[9]]
-    return from_values(ContentNode, values)
+    return _make_node(row[:17])
 
 
 def node_row(node: ContentNode) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -44,10 +45,22 @@ def _field(row: Row) -> Field:
 
 
 class SchemaRepository:
-    """SQL for ``datatypes``, ``fields`` and ``datatypes_fields``."""
+    """SQL for ``datatypes``, ``fields`` and ``datatypes_fields``.
+
+    The fields attached to each datatype are cached: every route load and every content
+    write needs them and they rarely change. Triggers move ``meta.schema_generation`` on
+    any schema write from any process; a changed generation empties the cache.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._attached: dict[str, tuple[DatatypeField, ...]] = {}
+        self._generation: int | None = None
+        self._lock = threading.Lock()
+
+    def generation(self) -> int:
+        """The schema generation as the calling thread's connection sees it."""
+        return int(self.db.scalar("SELECT value FROM meta WHERE key = 'schema_generation'"))
 
     # datatypes --------------------------------------------------------------------------
 
@@ -168,11 +181,27 @@ class SchemaRepository:
     # datatypes_fields -------------------------------------------------------------------
 
     def attached(self, datatype_ids: Iterable[str]) -> dict[str, list[DatatypeField]]:
-        """The fields of each datatype, in order: one query for any number of datatypes."""
-        wanted = list(set(datatype_ids))
+        """The fields of each datatype, in order (cached; see the class docstring)."""
+        wanted = set(datatype_ids)
+        generation = self.generation()
+        with self._lock:
+            if generation != self._generation:
+                self._attached.clear()
+                self._generation = generation
+            cached = {d: self._attached[d] for d in wanted if d in self._attached}
+        missing = wanted - cached.keys()
+        if missing:
+            loaded = self._load_attached(missing)
+            with self._lock:
+                if generation == self._generation:
+                    self._attached.update(loaded)
+            cached.update(loaded)
+        return {d: list(fields) for d, fields in cached.items()}
+
+    def _load_attached(self, datatype_ids: set[str]) -> dict[str, tuple[DatatypeField, ...]]:
+        """One query for the fields of any number of datatypes, in order."""
+        wanted = list(datatype_ids)
         result: dict[str, list[DatatypeField]] = {d: [] for d in wanted}
-        if not wanted:
-            return result
         marks = ",".join("?" * len(wanted))
         columns = ", ".join(f"f.{c.strip()}" for c in _FIELD.split(","))
         rows = self.db.execute(
@@ -184,7 +213,7 @@ class SchemaRepository:
         for row in rows:
             attached = (row[0], _field(row[3:]), int(row[1]), bool(row[2]))
             result[row[0]].append(from_values(DatatypeField, attached))
-        return result
+        return {d: tuple(fields) for d, fields in result.items()}
 
     def attach(self, datatype_id: str, field_id: str, sort_order: int, required: bool) -> None:
         self.db.connection().execute(
