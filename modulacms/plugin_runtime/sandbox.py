@@ -144,6 +144,7 @@ class Sandbox:
         self._disarm = self._kernel[b"disarm"]
         self._host_function = self._kernel[b"host_function"]
         self.modules: dict[str, Any] = {}
+        self._module_table: Any = None
 
     # -- boot ---------------------------------------------------------------------------
 
@@ -276,6 +277,7 @@ class Sandbox:
         value = self._kernel[b"freeze"](name.encode(), real) if freeze else real
         self._kernel[b"set_global"](name.encode(), value)
         self.modules[name] = value
+        self._module_table = None
         return value
 
     def set_global(self, name: str, value: Any) -> None:
@@ -366,13 +368,17 @@ class Sandbox:
 
     def reset_globals(self, keep: Any) -> bool:
         """Drop globals not in ``keep``; False when an API module binding was replaced."""
-        modules = self._runtime.table_from({k.encode(): v for k, v in self.modules.items()})
-        return bool(self._kernel[b"reset_globals"](keep, modules))
+        if self._module_table is None:
+            self._module_table = self._runtime.table_from(
+                {k.encode(): v for k, v in self.modules.items()}
+            )
+        return bool(self._kernel[b"reset_globals"](keep, self._module_table))
 
     def close(self) -> None:
         """Drop every reference so that lupa closes the Lua state."""
         self.closed = True
         self.modules.clear()
+        self._module_table = None
         self._kernel = None
         self._run = self._arm = self._disarm = self._host_function = None
 

@@ -1,0 +1,441 @@
+"""Approvals of plugin routes, hooks and outbound domains, and the ``plugins`` rows.
+
+Approval state lives in the database (``plugin_routes``, ``plugin_hooks``,
+``plugin_requests``, ``plugins``), so ``modulacms plugin approve`` works whether or not a
+server runs; a running server keeps an :class:`ApprovalSnapshot` in memory and reloads it
+when the database changes (see ``ApprovalWatcher`` in ``manager.py``).
+
+Rules (spec §6.5, §7.6, §8.1, §11):
+
+* new rows start unapproved; approve/revoke are idempotent;
+* routes: when the stored ``plugin_version`` of any row differs from the loading
+  version, all of the plugin's route rows are deleted first (everything needs approval
+  again); a route whose ``public`` flag changed loses its approval; rows of routes the
+  plugin no longer registers are removed;
+* hooks and domains keep their approval across versions (only ``plugin_version`` is
+  updated);
+* rows of plugins that are no longer discovered are deleted at start-up.
+
+:class:`MemoryApprovals` keeps the same state in memory, for the test harness (which
+approves everything, like the original's harness) and for runtimes without a database.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from modulacms.core.clock import now
+from modulacms.core.ids import new_id
+from modulacms.db.connection import Database
+
+
+@dataclass(frozen=True)
+class ApprovalSnapshot:
+    """What is approved, as sets of keys (cheap membership checks per request)."""
+
+    routes: frozenset[tuple[str, str, str]] = frozenset()
+    hooks: frozenset[tuple[str, str, str]] = frozenset()
+    domains: frozenset[tuple[str, str]] = frozenset()
+    access: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    status: dict[str, str] = field(default_factory=dict)
+
+    def route(self, plugin: str, method: str, path: str) -> bool:
+        return (plugin, method, path) in self.routes
+
+    def hook(self, plugin: str, event: str, table: str) -> bool:
+        return (plugin, event, table) in self.hooks
+
+    def domain(self, plugin: str, domain: str) -> bool:
+        return (plugin, domain.lower()) in self.domains
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRow:
+    plugin: str
+    method: str
+    path: str
+    public: bool
+    approved: bool
+    plugin_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HookRow:
+    plugin: str
+    event: str
+    table: str
+    priority: int
+    approved: bool
+    plugin_version: str = ""
+
+    @property
+    def is_wildcard(self) -> bool:
+        return self.table == "*"
+
+
+@dataclass(frozen=True, slots=True)
+class DomainRow:
+    plugin: str
+    domain: str
+    description: str
+    approved: bool
+    plugin_version: str = ""
+
+
+class ApprovalBackend(Protocol):
+    """What the manager needs from an approval store."""
+
+    def prune(self, plugins: Iterable[str]) -> None: ...
+
+    def register_plugin(
+        self, name: str, version: str, description: str, author: str, access: dict[str, Any]
+    ) -> None: ...
+
+    def sync(
+        self,
+        plugin: str,
+        version: str,
+        routes: Sequence[tuple[str, str, bool]],
+        hooks: Sequence[tuple[str, str, int]],
+        domains: Sequence[tuple[str, str]],
+    ) -> None: ...
+
+    def snapshot(self) -> ApprovalSnapshot: ...
+
+    def version(self) -> int: ...
+
+    def set_status(self, name: str, status: str) -> None: ...
+
+
+class ApprovalStore:
+    """Approvals in the CMS database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- loading ------------------------------------------------------------------------
+
+    def version(self) -> int:
+        """Changes whenever another connection committed (cheap change detection)."""
+        return self.db.data_version()
+
+    def prune(self, plugins: Iterable[str]) -> None:
+        keep = sorted(set(plugins))
+        marks = ",".join("?" * len(keep)) or "''"
+        with self.db.transaction() as conn:
+            for table in ("plugin_routes", "plugin_hooks", "plugin_requests"):
+                conn.execute(f"DELETE FROM {table} WHERE plugin_name NOT IN ({marks})", keep)
+
+    def register_plugin(
+        self, name: str, version: str, description: str, author: str, access: dict[str, Any]
+    ) -> None:
+        """Auto-register a discovered plugin (status ``installed``; approved access =
+        the manifest's ``core_access``, as the original does on first sight)."""
+        stamp = now()
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO plugins (plugin_id, name, version, description, author, status, "
+                "approved_access, date_installed, date_modified) "
+                "VALUES (?, ?, ?, ?, ?, 'installed', ?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET version = excluded.version, "
+                "description = excluded.description, author = excluded.author "
+                "WHERE plugins.version != excluded.version "
+                "OR plugins.description != excluded.description "
+                "OR plugins.author != excluded.author",
+                (new_id(), name, version, description, author, json.dumps(access), stamp, stamp),
+            )
+
+    def sync(
+        self,
+        plugin: str,
+        version: str,
+        routes: Sequence[tuple[str, str, bool]],
+        hooks: Sequence[tuple[str, str, int]],
+        domains: Sequence[tuple[str, str]],
+    ) -> None:
+        stamp = now()
+        with self.db.transaction() as conn:
+            versions = {
+                v
+                for (v,) in conn.execute(
+                    "SELECT DISTINCT plugin_version FROM plugin_routes WHERE plugin_name = ?",
+                    (plugin,),
+                )
+            }
+            if versions - {version}:
+                conn.execute("DELETE FROM plugin_routes WHERE plugin_name = ?", (plugin,))
+            existing = {
+                (m, p): bool(pub)
+                for m, p, pub in conn.execute(
+                    "SELECT method, path, public FROM plugin_routes WHERE plugin_name = ?",
+                    (plugin,),
+                )
+            }
+            wanted = {(m, p) for m, p, _ in routes}
+            for method, path in set(existing) - wanted:
+                conn.execute(
+                    "DELETE FROM plugin_routes WHERE plugin_name = ? AND method = ? AND path = ?",
+                    (plugin, method, path),
+                )
+            for method, path, public in routes:
+                if (method, path) not in existing:
+                    conn.execute(
+                        "INSERT INTO plugin_routes (plugin_name, method, path, public, approved, "
+                        "plugin_version, date_created) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                        (plugin, method, path, int(public), version, stamp),
+                    )
+                elif existing[(method, path)] != public:
+                    conn.execute(
+                        "UPDATE plugin_routes SET public = ?, approved = 0, approved_by = NULL, "
+                        "approved_at = NULL, plugin_version = ? "
+                        "WHERE plugin_name = ? AND method = ? AND path = ?",
+                        (int(public), version, plugin, method, path),
+                    )
+            for event, table, priority in hooks:
+                conn.execute(
+                    "INSERT INTO plugin_hooks (plugin_name, event, table_name, priority, approved, "
+                    "plugin_version, date_created) VALUES (?, ?, ?, ?, 0, ?, ?) "
+                    "ON CONFLICT(plugin_name, event, table_name) DO UPDATE SET "
+                    "priority = excluded.priority, plugin_version = excluded.plugin_version",
+                    (plugin, event, table, priority, version, stamp),
+                )
+            for domain, description in domains:
+                conn.execute(
+                    "INSERT INTO plugin_requests (plugin_name, domain, description, approved, "
+                    "plugin_version, date_created) VALUES (?, ?, ?, 0, ?, ?) "
+                    "ON CONFLICT(plugin_name, domain) DO UPDATE SET "
+                    "description = excluded.description, plugin_version = excluded.plugin_version",
+                    (plugin, domain, description, version, stamp),
+                )
+
+    def snapshot(self) -> ApprovalSnapshot:
+        db = self.db
+        routes = frozenset(
+            (p, m, path)
+            for p, m, path in db.execute(
+                "SELECT plugin_name, method, path FROM plugin_routes WHERE approved = 1"
+            )
+        )
+        hooks = frozenset(
+            (p, e, t)
+            for p, e, t in db.execute(
+                "SELECT plugin_name, event, table_name FROM plugin_hooks WHERE approved = 1"
+            )
+        )
+        domains = frozenset(
+            (p, d.lower())
+            for p, d in db.execute(
+                "SELECT plugin_name, domain FROM plugin_requests WHERE approved = 1"
+            )
+        )
+        access: dict[str, dict[str, list[str]]] = {}
+        status: dict[str, str] = {}
+        for name, raw, state in db.execute("SELECT name, approved_access, status FROM plugins"):
+            status[name] = state
+            try:
+                parsed = json.loads(raw or "{}")
+            except ValueError:
+                parsed = {}
+            if isinstance(parsed, dict):
+                access[name] = {
+                    str(t): [str(o) for o in ops]
+                    for t, ops in parsed.items()
+                    if isinstance(ops, list)
+                }
+        return ApprovalSnapshot(routes, hooks, domains, access, status)
+
+    # -- plugin rows --------------------------------------------------------------------
+
+    def set_status(self, name: str, status: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE plugins SET status = ?, date_modified = ? WHERE name = ?",
+                (status, now(), name),
+            )
+
+    def status(self, name: str) -> str | None:
+        value = self.db.scalar("SELECT status FROM plugins WHERE name = ?", (name,))
+        return None if value is None else str(value)
+
+    def known_plugins(self) -> dict[str, str]:
+        return {n: s for n, s in self.db.execute("SELECT name, status FROM plugins")}
+
+    # -- listing ------------------------------------------------------------------------
+
+    def routes(self, plugin: str | None = None) -> list[RouteRow]:
+        sql = (
+            "SELECT plugin_name, method, path, public, approved, plugin_version FROM plugin_routes"
+        )
+        rows = self.db.execute(
+            sql + (" WHERE plugin_name = ?" if plugin else "") + " ORDER BY 1, 3, 2",
+            (plugin,) if plugin else (),
+        )
+        return [RouteRow(p, m, path, bool(pub), bool(a), v) for p, m, path, pub, a, v in rows]
+
+    def hooks(self, plugin: str | None = None) -> list[HookRow]:
+        sql = (
+            "SELECT plugin_name, event, table_name, priority, approved, plugin_version "
+            "FROM plugin_hooks"
+        )
+        rows = self.db.execute(
+            sql + (" WHERE plugin_name = ?" if plugin else "") + " ORDER BY 1, 2, 3",
+            (plugin,) if plugin else (),
+        )
+        return [HookRow(p, e, t, int(pr), bool(a), v) for p, e, t, pr, a, v in rows]
+
+    def domains(self, plugin: str | None = None) -> list[DomainRow]:
+        sql = (
+            "SELECT plugin_name, domain, description, approved, plugin_version FROM plugin_requests"
+        )
+        rows = self.db.execute(
+            sql + (" WHERE plugin_name = ?" if plugin else "") + " ORDER BY 1, 2",
+            (plugin,) if plugin else (),
+        )
+        return [DomainRow(p, d, desc, bool(a), v) for p, d, desc, a, v in rows]
+
+    # -- approve / revoke -----------------------------------------------------------------
+
+    def _set(self, sql: str, params: tuple[Any, ...], approved: bool, actor: str) -> int:
+        stamp = now() if approved else None
+        who = actor if approved else None
+        with self.db.transaction() as conn:
+            conn.execute(sql, (int(approved), who, stamp, *params))
+            return int(conn.changes())
+
+    def set_route(self, plugin: str, method: str, path: str, approved: bool, actor: str) -> bool:
+        """Approve or revoke one route; False when the plugin never registered it."""
+        exists = self.db.scalar(
+            "SELECT 1 FROM plugin_routes WHERE plugin_name = ? AND method = ? AND path = ?",
+            (plugin, method, path),
+        )
+        if exists is None:
+            return False
+        self._set(
+            "UPDATE plugin_routes SET approved = ?, approved_by = ?, approved_at = ? "
+            "WHERE plugin_name = ? AND method = ? AND path = ?",
+            (plugin, method, path),
+            approved,
+            actor,
+        )
+        return True
+
+    def set_all_routes(self, plugin: str, approved: bool, actor: str) -> int:
+        return self._set(
+            "UPDATE plugin_routes SET approved = ?, approved_by = ?, approved_at = ? "
+            "WHERE plugin_name = ? AND approved != ?",
+            (plugin, int(approved)),
+            approved,
+            actor,
+        )
+
+    def set_hook(self, plugin: str, event: str, table: str, approved: bool, actor: str) -> int:
+        return self._set(
+            "UPDATE plugin_hooks SET approved = ?, approved_by = ?, approved_at = ? "
+            "WHERE plugin_name = ? AND event = ? AND table_name = ?",
+            (plugin, event, table),
+            approved,
+            actor,
+        )
+
+    def set_all_hooks(self, plugin: str, approved: bool, actor: str) -> int:
+        return self._set(
+            "UPDATE plugin_hooks SET approved = ?, approved_by = ?, approved_at = ? "
+            "WHERE plugin_name = ? AND approved != ?",
+            (plugin, int(approved)),
+            approved,
+            actor,
+        )
+
+    def set_domain(self, plugin: str, domain: str, approved: bool, actor: str) -> int:
+        return self._set(
+            "UPDATE plugin_requests SET approved = ?, approved_by = ?, approved_at = ? "
+            "WHERE plugin_name = ? AND domain = ?",
+            (plugin, domain.lower()),
+            approved,
+            actor,
+        )
+
+
+class MemoryApprovals:
+    """An in-memory :class:`ApprovalBackend`; ``auto_approve`` approves every new item."""
+
+    def __init__(self, *, auto_approve: bool = False) -> None:
+        self.auto_approve = auto_approve
+        self._lock = threading.Lock()
+        self._routes: dict[tuple[str, str, str], bool] = {}
+        self._hooks: dict[tuple[str, str, str], bool] = {}
+        self._domains: dict[tuple[str, str], bool] = {}
+        self._access: dict[str, dict[str, list[str]]] = {}
+        self._status: dict[str, str] = {}
+        self._version = 0
+
+    def version(self) -> int:
+        return self._version
+
+    def prune(self, plugins: Iterable[str]) -> None:
+        keep = set(plugins)
+        with self._lock:
+            for store in (self._routes, self._hooks, self._domains):
+                for key in [k for k in store if k[0] not in keep]:
+                    del store[key]  # type: ignore[arg-type]
+            self._version += 1
+
+    def register_plugin(
+        self, name: str, version: str, description: str, author: str, access: dict[str, Any]
+    ) -> None:
+        with self._lock:
+            self._access.setdefault(name, {k: list(v) for k, v in access.items()})
+            self._status.setdefault(name, "installed")
+
+    def sync(
+        self,
+        plugin: str,
+        version: str,
+        routes: Sequence[tuple[str, str, bool]],
+        hooks: Sequence[tuple[str, str, int]],
+        domains: Sequence[tuple[str, str]],
+    ) -> None:
+        with self._lock:
+            for method, path, _ in routes:
+                self._routes.setdefault((plugin, method, path), self.auto_approve)
+            for event, table, _ in hooks:
+                self._hooks.setdefault((plugin, event, table), self.auto_approve)
+            for domain, _ in domains:
+                self._domains.setdefault((plugin, domain.lower()), self.auto_approve)
+            self._version += 1
+
+    def snapshot(self) -> ApprovalSnapshot:
+        with self._lock:
+            return ApprovalSnapshot(
+                frozenset(k for k, v in self._routes.items() if v),
+                frozenset(k for k, v in self._hooks.items() if v),
+                frozenset(k for k, v in self._domains.items() if v),
+                {k: dict(v) for k, v in self._access.items()},
+                dict(self._status),
+            )
+
+    def set_status(self, name: str, status: str) -> None:
+        with self._lock:
+            self._status[name] = status
+            self._version += 1
+
+    def approve(self, kind: str, key: tuple[str, ...], approved: bool = True) -> None:
+        """Set one item (``kind`` is ``route``, ``hook`` or ``domain``)."""
+        stores: dict[str, dict[Any, bool]] = {
+            "route": self._routes,
+            "hook": self._hooks,
+            "domain": self._domains,
+        }
+        store = stores[kind]
+        with self._lock:
+            store[key] = approved
+            self._version += 1
+
+    def grant_access(self, plugin: str, access: dict[str, list[str]]) -> None:
+        with self._lock:
+            self._access[plugin] = {k: list(v) for k, v in access.items()}
+            self._version += 1

@@ -1,0 +1,434 @@
+"""The hook engine: content lifecycle hooks of every running plugin (spec §7).
+
+It implements :class:`modulacms.core.events.HookDispatcher`, which the services call:
+
+* :meth:`HookEngine.before` runs inside the write transaction. For (event, table) it
+  merges the exact and wildcard hooks, drops unapproved and disabled ones and orders
+  them by priority, then specific before wildcard, then registration order. Each hook
+  gets a fresh copy of the row plus ``_table``/``_event``, a VM from the hook checkout,
+  ``plugin_hook_timeout_ms`` per hook and ``plugin_hook_event_timeout_ms`` for the
+  chain, and no ``db``/``core`` access. A hook that raises (or times out, or finds no VM)
+  aborts the write with :class:`ValidationFailed` ``operation blocked by plugin "p"``
+  (HTTP 422; the Lua message is logged, not shown, as in the original).
+* :meth:`HookEngine.after` is called after commit; the hooks run on a worker pool, at
+  most ``plugin_hook_max_concurrent_after`` at a time (the caller blocks for a free slot),
+  with the plugin timeout for the chain and the reduced ``plugin_hook_max_ops`` budget
+  per checkout. Errors are logged and counted only.
+* :meth:`HookEngine.before_read` / :meth:`HookEngine.after_read` serve the public content
+  delivery endpoint (spec §7.5).
+
+Consecutive failures per ``plugin:event:table`` feed a :class:`HookBreaker`; wildcard
+hooks are disabled under their ``*`` key too. Writes a plugin makes through ``core.*``
+while one of its hooks runs do not fire hooks again (no recursion).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from modulacms.core.events import HookEvent
+from modulacms.core.models import Actor
+from modulacms.errors import FieldError, ValidationFailed
+from modulacms.plugin_runtime.breaker import HookBreaker
+from modulacms.plugin_runtime.pool import PoolClosed, PoolExhausted
+from modulacms.plugin_runtime.sandbox import ExecResult, ExecStatus
+
+if TYPE_CHECKING:
+    from modulacms.plugin_runtime.instance import PluginInstance
+    from modulacms.plugin_runtime.manager import PluginManager
+
+log = logging.getLogger(__name__)
+
+_local = threading.local()
+
+
+@dataclass(frozen=True, slots=True)
+class HookEntry:
+    """One registered hook of one plugin instance."""
+
+    plugin: str
+    event: str
+    table: str
+    priority: int
+    order: int
+    index: int
+
+    @property
+    def wildcard(self) -> bool:
+        return self.table == "*"
+
+    @property
+    def key(self) -> str:
+        return HookBreaker.key(self.plugin, self.event, self.table)
+
+    def sort_key(self) -> tuple[int, int, int]:
+        return (self.priority, 1 if self.wildcard else 0, self.order)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResponse:
+    """A ``before_read`` hook's early response."""
+
+    status: int
+    headers: dict[str, str]
+    body: Any = None
+
+
+def _status(result: ExecResult) -> str:
+    if result.status in (ExecStatus.TIMEOUT, ExecStatus.BUDGET):
+        return "timeout"
+    return "ok" if result.ok else "error"
+
+
+class HookEngine:
+    """Hook registry and dispatcher for one :class:`PluginManager`."""
+
+    def __init__(self, manager: PluginManager) -> None:
+        self.manager = manager
+        self.options = manager.options
+        self.metrics = manager.services.metrics
+        self.breaker = HookBreaker(self.options.hook_max_consecutive_aborts)
+        self._lock = threading.Lock()
+        self._by_plugin: dict[str, list[HookEntry]] = {}
+        self._index: dict[tuple[str, str], list[HookEntry]] = {}
+        self._sequence = 0
+        self._slots = threading.BoundedSemaphore(max(1, self.options.hook_max_concurrent_after))
+        self._executor = ThreadPoolExecutor(
+            max_workers=max(1, self.options.hook_max_concurrent_after),
+            thread_name_prefix="plugin-after-hook",
+        )
+        self._pending = 0
+        self._idle = threading.Condition()
+        self._closed = False
+
+    # -- registry ------------------------------------------------------------------------
+
+    def register(self, instance: PluginInstance) -> None:
+        """(Re)build the entries of ``instance``; replaces the plugin's previous ones."""
+        entries = []
+        with self._lock:
+            for index, hook in enumerate(instance.registered.hooks):
+                self._sequence += 1
+                entries.append(
+                    HookEntry(
+                        instance.name, hook.event, hook.table, hook.priority, self._sequence, index
+                    )
+                )
+            self._by_plugin[instance.name] = entries
+            self._rebuild()
+        self.breaker.clear_plugin(instance.name)
+
+    def unregister(self, plugin: str) -> None:
+        with self._lock:
+            self._by_plugin.pop(plugin, None)
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        index: dict[tuple[str, str], list[HookEntry]] = {}
+        for entries in self._by_plugin.values():
+            for entry in entries:
+                index.setdefault((entry.event, entry.table), []).append(entry)
+        self._index = index
+
+    def entries(self) -> list[HookEntry]:
+        with self._lock:
+            return sorted(
+                (e for es in self._by_plugin.values() for e in es),
+                key=lambda e: (e.plugin, e.event, e.table),
+            )
+
+    def has_hooks(self, event: str, table: str) -> bool:
+        index = self._index
+        return bool(index.get((event, table)) or index.get((event, "*")))
+
+    def chain(self, event: str, table: str) -> list[HookEntry]:
+        """The hooks that would run for (event, table), in order."""
+        index = self._index
+        candidates = index.get((event, table), []) + (
+            index.get((event, "*"), []) if table != "*" else []
+        )
+        if not candidates:
+            return []
+        approvals = self.manager.approvals_snapshot
+        chosen = [
+            e
+            for e in candidates
+            if approvals.hook(e.plugin, e.event, e.table) and not self.breaker.disabled(e.key)
+        ]
+        return sorted(chosen, key=HookEntry.sort_key)
+
+    # -- running one hook ----------------------------------------------------------------
+
+    def _suppressed(self, entry: HookEntry) -> bool:
+        return getattr(_local, "depth", 0) > 0 or entry.plugin in getattr(
+            _local, "core_writers", ()
+        )
+
+    def _run(
+        self,
+        entry: HookEntry,
+        data: Mapping[str, Any],
+        *,
+        timeout: float,
+        before: bool,
+        ops: int,
+    ) -> tuple[ExecResult | None, PluginInstance | None, Any]:
+        """Run one hook; (None, None, None) when it is skipped (plugin not running)."""
+        instance = self.manager.running(entry.plugin)
+        if instance is None or instance.pool is None:
+            return None, None, None
+        try:
+            vm = instance.pool.acquire_for_hook()
+        except (PoolExhausted, PoolClosed):
+            return ExecResult(ExecStatus.ERROR, message="pool exhausted"), instance, None
+        started = time.monotonic()
+        _local.depth = getattr(_local, "depth", 0) + 1
+        try:
+            registered = vm.registered.hooks
+            if entry.index >= len(registered):
+                return ExecResult(ExecStatus.ERROR, message="hook missing on VM"), instance, None
+            handler = registered[entry.index].handler
+            with vm.checkout(timeout=timeout, ops=ops, before_hook=before):
+                result = vm.run(handler, dict(data))
+                returned = None
+                if result.ok and not before and result.first is not None:
+                    returned = vm.sandbox.export(result.first)
+        finally:
+            _local.depth -= 1
+            instance.pool.release(vm)
+        elapsed = (time.monotonic() - started) * 1000
+        labels = {
+            "plugin": entry.plugin,
+            "event": entry.event,
+            "table": entry.table,
+            "status": _status(result),
+        }
+        self.metrics.inc("plugin.hook.before" if before else "plugin.hook.after", labels)
+        self.metrics.observe("plugin.hook.duration_ms", elapsed, labels)
+        if result.ok:
+            self.breaker.record_success(entry.key)
+        else:
+            if self.breaker.record_failure(entry.key):
+                log.warning("hook %s disabled after repeated failures", entry.key)
+            self.metrics.inc("plugin.errors", {"plugin": entry.plugin, "error_type": "hook"})
+        return result, instance, returned
+
+    # -- HookDispatcher ------------------------------------------------------------------
+
+    def before(self, event: HookEvent, table: str, row: dict[str, Any], actor: Actor) -> None:
+        """Run the before-hooks; raise :class:`ValidationFailed` to abort the write."""
+        if not self.has_hooks(event.value, table):
+            return
+        chain = [e for e in self.chain(event.value, table) if not self._suppressed(e)]
+        if not chain:
+            return
+        data = {**row, "_table": table, "_event": event.value}
+        per_hook = self.options.hook_timeout_ms / 1000
+        end = time.monotonic() + self.options.hook_event_timeout_ms / 1000
+        for entry in chain:
+            left = end - time.monotonic()
+            if left <= 0:
+                self._abort(entry, "hook chain exceeded its time limit")
+            result, instance, _ = self._run(
+                entry, data, timeout=min(per_hook, left), before=True, ops=0
+            )
+            if result is None:
+                continue
+            if not result.ok:
+                reason = result.message
+                if result.message == "pool exhausted":
+                    reason = f'hook VM pool exhausted for plugin "{entry.plugin}"'
+                self._abort(entry, reason)
+
+    def _abort(self, entry: HookEntry, reason: str) -> None:
+        log.warning(
+            "plugin %s blocked %s on %s: %s", entry.plugin, entry.event, entry.table, reason
+        )
+        message = f'operation blocked by plugin "{entry.plugin}"'
+        raise ValidationFailed(message, [FieldError("_plugin", message)])
+
+    def after(self, event: HookEvent, table: str, row: dict[str, Any], actor: Actor) -> None:
+        """Queue the after-hooks (called after commit); never raises."""
+        try:
+            if self._closed or not self.has_hooks(event.value, table):
+                return
+            chain = [e for e in self.chain(event.value, table) if not self._suppressed(e)]
+            if not chain:
+                return
+            data = {**row, "_table": table, "_event": event.value}
+            self._slots.acquire()
+            with self._idle:
+                self._pending += 1
+            self._executor.submit(self._after_chain, chain, data)
+        except Exception:
+            log.exception("queueing after-hooks for %s on %s failed", event.value, table)
+
+    def _after_chain(self, chain: list[HookEntry], data: dict[str, Any]) -> None:
+        try:
+            end = time.monotonic() + self.options.timeout
+            for entry in chain:
+                left = end - time.monotonic()
+                if left <= 0:
+                    log.warning("after-hook chain for %s timed out", entry.event)
+                    break
+                result, _, _ = self._run(
+                    entry, data, timeout=left, before=False, ops=self.options.hook_max_ops
+                )
+                if result is not None and not result.ok:
+                    log.warning(
+                        "plugin %s after-hook %s on %s failed: %s",
+                        entry.plugin,
+                        entry.event,
+                        entry.table,
+                        result.message,
+                    )
+        except Exception:
+            log.exception("after-hook chain failed")
+        finally:
+            self._slots.release()
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no after-hook is queued or running (tests, shutdown)."""
+        end = time.monotonic() + timeout
+        with self._idle:
+            while self._pending > 0:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def close(self, timeout: float = 10.0) -> None:
+        self._closed = True
+        self.wait_idle(timeout)
+        self._executor.shutdown(wait=False)
+
+    # -- read hooks (public delivery) -----------------------------------------------------
+
+    def before_read(
+        self, slug: str, headers: Mapping[str, str], client_ip: str, query: Mapping[str, str]
+    ) -> tuple[ReadResponse | None, dict[str, Any] | None]:
+        """Run ``before_read`` hooks for ``content_data``: an early response, or the state
+        (data table as the last successful hook left it) for :meth:`after_read`."""
+        chain = self.chain("before_read", "content_data")
+        if not chain:
+            return None, None
+        data = {
+            "slug": slug,
+            "headers": dict(headers),
+            "client_ip": client_ip,
+            "query": dict(query),
+            "_table": "content_data",
+            "_event": "before_read",
+        }
+        state: dict[str, Any] | None = None
+        per_hook = self.options.hook_timeout_ms / 1000
+        end = time.monotonic() + self.options.hook_event_timeout_ms / 1000
+        for entry in chain:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            result, _, returned = self._run_read(entry, data, min(per_hook, left))
+            if result is None or not result.ok:
+                continue
+            response, table = returned
+            if isinstance(response, dict) and isinstance(response.get("status"), int | float):
+                raw_headers = response.get("headers")
+                hdrs = {
+                    str(k): v
+                    for k, v in (raw_headers.items() if isinstance(raw_headers, dict) else ())
+                    if isinstance(v, str)
+                }
+                body = (
+                    response.get("json") if isinstance(response.get("json"), dict | list) else None
+                )
+                return ReadResponse(int(response["status"]), hdrs, body), None
+            state = table
+        return None, state
+
+    def _run_read(
+        self, entry: HookEntry, data: dict[str, Any], timeout: float
+    ) -> tuple[ExecResult | None, None, tuple[Any, Any]]:
+        instance = self.manager.running(entry.plugin)
+        if instance is None or instance.pool is None:
+            return None, None, (None, None)
+        try:
+            vm = instance.pool.acquire_for_hook()
+        except (PoolExhausted, PoolClosed):
+            return None, None, (None, None)
+        try:
+            handler = vm.registered.hooks[entry.index].handler
+            with vm.checkout(timeout=timeout, ops=self.options.hook_max_ops):
+                table = vm.sandbox.to_lua(data)
+                result = vm.run(handler, table)
+                response = vm.sandbox.export(result.first) if result.ok else None
+                state = vm.sandbox.export(table) if result.ok else None
+        except Exception:
+            log.exception("read hook of plugin %s failed", entry.plugin)
+            return ExecResult(ExecStatus.ERROR, message="internal"), None, (None, None)
+        finally:
+            instance.pool.release(vm)
+        labels = {
+            "plugin": entry.plugin,
+            "event": entry.event,
+            "table": entry.table,
+            "status": _status(result),
+        }
+        self.metrics.inc("plugin.hook.before", labels)
+        if result.ok:
+            self.breaker.record_success(entry.key)
+        else:
+            self.breaker.record_failure(entry.key)
+        return result, None, (response, state if isinstance(state, dict) else None)
+
+    def after_read(
+        self, data: Mapping[str, Any], state: Mapping[str, Any] | None
+    ) -> dict[str, str]:
+        """Run ``after_read`` hooks; returns response headers they asked to add."""
+        chain = self.chain("after_read", "content_data")
+        headers: dict[str, str] = {}
+        if not chain:
+            return headers
+        merged = {**data, **(state or {}), "_table": "content_data", "_event": "after_read"}
+        end = time.monotonic() + self.options.timeout
+        per_hook = self.options.hook_timeout_ms / 1000
+        for entry in chain:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            result, _, returned = self._run(
+                entry,
+                merged,
+                timeout=min(per_hook, left),
+                before=False,
+                ops=self.options.hook_max_ops,
+            )
+            if result is None or not result.ok or not isinstance(returned, dict):
+                continue
+            extra = returned.get("headers")
+            if isinstance(extra, dict):
+                headers.update({str(k): v for k, v in extra.items() if isinstance(v, str)})
+        return headers
+
+
+class core_writes:  # noqa: N801 - used as a context manager like a function
+    """Mark the current thread as writing core tables on behalf of ``plugin``."""
+
+    def __init__(self, plugin: str) -> None:
+        self.plugin = plugin
+
+    def __enter__(self) -> None:
+        writers: tuple[str, ...] = getattr(_local, "core_writers", ())
+        _local.core_writers = (*writers, self.plugin)
+
+    def __exit__(self, *exc: object) -> None:
+        _local.core_writers = _local.core_writers[:-1]
