@@ -121,30 +121,7 @@ class PublishingService:
         return result
 
     def _index(self, tree: RouteTree) -> None:
-        nodes, values = [], []
-        if tree.root is not None:
-            for item in tree.root.walk():
-                node = item.node
-                nodes.append(
-                    (
-                        node.content_data_id,
-                        node.datatype_id,
-                        node.published_at or node.date_modified,
-                        node.date_created,
-                        node.date_modified,
-                    )
-                )
-                for df in item.fields:
-                    stored = item.values.get(df.field.name)
-                    values.append(
-                        PublishedValue(
-                            node.content_data_id,
-                            df.field.field_id,
-                            "",
-                            stored,
-                            numeric_value(df.field.type, stored),
-                        )
-                    )
+        nodes, values = published_index_rows(tree)
         self.repo.index_published(tree.route.route_id, nodes, values)
 
     def unpublish(self, route: str, actor: Actor) -> Route:
@@ -331,6 +308,38 @@ class PublishingService:
             ]
             repo.insert_values(rows, route.route_id, actor.user_id, moment)
             stack.extend(item["children"])
+
+
+def published_index_rows(
+    tree: RouteTree,
+) -> tuple[list[tuple[str, str, str, str, str]], list[PublishedValue]]:
+    """The rows of the published index (what ``/api/v1/query`` filters) for a served tree:
+    one per node and one per value of each node's fields."""
+    nodes, values = [], []
+    if tree.root is not None:
+        for item in tree.root.walk():
+            node = item.node
+            nodes.append(
+                (
+                    node.content_data_id,
+                    node.datatype_id,
+                    node.published_at or node.date_modified,
+                    node.date_created,
+                    node.date_modified,
+                )
+            )
+            for df in item.fields:
+                stored = item.values.get(df.field.name)
+                values.append(
+                    PublishedValue(
+                        node.content_data_id,
+                        df.field.field_id,
+                        "",
+                        stored,
+                        numeric_value(df.field.type, stored),
+                    )
+                )
+    return nodes, values
 
 
 def tree_nodes(tree: RouteTree) -> list[TreeNode]:

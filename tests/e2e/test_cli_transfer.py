@@ -83,8 +83,15 @@ def test_route_export_with_new_ids_into_the_same_project(site: Path, tmp_path: P
     text = json.dumps(data)
     clash = run(["--project", str(site), "import", "-"], input=text)
     assert clash.exit_code == 1 and "import with new ids" in one_line_error(clash.stderr)
+    with build_app(site / "modulacms.db") as app:
+        before = app.services.query.query("page", limit=100).total
     copied = run(["--project", str(site), "import", "-", "--new-ids", "--json"], input=text)
     assert json.loads(copied.stdout)["routes"] == 1
+    with build_app(site / "modulacms.db") as app:
+        pages = app.services.query.query("page", limit=100)
+    # the copy's published page is in the query index under its new id and route
+    assert pages.total == before + 1
+    assert "/about-copy" in {item.route for item in pages.items}
     both = delivered(site)
     assert both["/about-copy"]["clean"]["title"] == both["/about"]["clean"]["title"]
     assert both["/about-copy"]["clean"]["id"] != both["/about"]["clean"]["id"]

@@ -23,7 +23,6 @@ from modulacms.core.models import (
     Field,
     FieldType,
     Route,
-    RouteTree,
 )
 from modulacms.core.snapshot import from_snapshot
 from modulacms.core.validation import (
@@ -32,14 +31,14 @@ from modulacms.core.validation import (
     check_rules,
     normalise_slug,
     normalise_value,
-    numeric_value,
 )
 from modulacms.db.repositories.audit import AuditRepository
 from modulacms.db.repositories.content import ContentRepository, ValueRow
 from modulacms.db.repositories.routes import RouteRepository
 from modulacms.db.repositories.schema import SchemaRepository
-from modulacms.db.repositories.versions import PublishedValue, VersionRepository
+from modulacms.db.repositories.versions import VersionRepository
 from modulacms.errors import BadRequest, Conflict
+from modulacms.services.publishing import published_index_rows
 from modulacms.services.transfer.document import field_doc, require
 
 
@@ -313,19 +312,20 @@ class Importer:
         self._id(
             old_version_id, self.t.versions.version_by_id(old_version_id) is not None, "version"
         )
+        text = _remap_text(
+            json.dumps(snapshot, separators=(",", ":"), ensure_ascii=False), self.changed
+        )
         try:
-            tree = from_snapshot(snapshot)
+            tree = from_snapshot(json.loads(text))
         except (KeyError, TypeError, ValueError) as exc:
             raise BadRequest(
                 f"not a valid ModulaCMS export: route {route.slug} snapshot: {exc}"
             ) from None
-        changed = self.changed
-        text = json.dumps(snapshot, separators=(",", ":"), ensure_ascii=False)
         version = _version(self.ids[old_version_id], route, raw_version, snapshot)
-        self.t.versions.insert(version, _remap_text(text, changed))
+        self.t.versions.insert(version, text)
         served = Route(**(asdict(route) | {"published_version_id": version.version_id}))
         self.t.routes.update_route(served)
-        _index(self.t.versions, tree, route.route_id, changed)
+        self.t.versions.index_published(route.route_id, *published_index_rows(tree))
         self.published += 1
         return served
 
@@ -343,38 +343,3 @@ def _version(
         raw.get("published_by"),
         str(raw.get("date_created") or document.get("published_at") or now()),
     )
-
-
-def _index(
-    versions: VersionRepository, tree: RouteTree, route_id: str, changed: dict[str, str]
-) -> None:
-    """The published-index rows of an imported snapshot (what /api/v1/query filters);
-    ``tree`` still carries the exported ids, ``changed`` maps them to the imported ones."""
-    nodes, values = [], []
-    if tree.root is not None:
-        for item in tree.root.walk():
-            node = item.node
-            content_id = changed.get(node.content_data_id, node.content_data_id)
-            nodes.append(
-                (
-                    content_id,
-                    changed.get(node.datatype_id, node.datatype_id),
-                    node.published_at or node.date_modified,
-                    node.date_created,
-                    node.date_modified,
-                )
-            )
-            for df in item.fields:
-                stored = item.values.get(df.field.name)
-                if df.field.type in (FieldType.REFERENCE, FieldType.MEDIA) and stored:
-                    stored = changed.get(stored, stored)
-                values.append(
-                    PublishedValue(
-                        content_id,
-                        changed.get(df.field.field_id, df.field.field_id),
-                        "",
-                        stored,
-                        numeric_value(df.field.type, stored),
-                    )
-                )
-    versions.index_published(route_id, nodes, values)
