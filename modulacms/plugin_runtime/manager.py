@@ -76,6 +76,8 @@ class PluginManager:
         self.problems: list[tuple[str, str]] = []
         self.approvals_snapshot: ApprovalSnapshot = ApprovalSnapshot()
         self._approvals_version: int | None = None
+        if self.services.access is None:
+            self.services.access = lambda name: self.approvals_snapshot.access.get(name, {})
         self.hooks = HookEngine(self)
         self.last_reload: dict[str, float] = {}
         self.closed = False

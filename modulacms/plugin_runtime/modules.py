@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from modulacms.plugin_runtime.api import core as core_api
+from modulacms.plugin_runtime.api import db as db_api
 from modulacms.plugin_runtime.api import hooks as hooks_api
 from modulacms.plugin_runtime.api import http as http_api
 from modulacms.plugin_runtime.api import json as json_api
 from modulacms.plugin_runtime.api import log as log_api
+from modulacms.plugin_runtime.api import request as request_api
 from modulacms.plugin_runtime.api.log import PluginLogger
 from modulacms.plugin_runtime.loader import ModuleResolver, PluginSource, read_plugin_file
 from modulacms.plugin_runtime.options import RuntimeOptions
@@ -16,9 +19,12 @@ from modulacms.plugin_runtime.vm import Installer, PluginContext
 def standard_modules() -> tuple[tuple[str, Installer], ...]:
     """The modules of a production VM (spec §1.5 step 2)."""
     return (
+        ("db", db_api.install),
         ("log", log_api.install),
         ("http", http_api.install),
         ("hooks", hooks_api.install),
+        ("core", core_api.install),
+        ("request", request_api.install),
         ("json", json_api.install),
     )
 

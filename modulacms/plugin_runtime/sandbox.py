@@ -269,7 +269,8 @@ class Sandbox:
 
     def trusted(self, source: str, *args: Any) -> Any:
         """Run trusted glue code (part of this package) with the kernel table and ``args``."""
-        lua_args = [self.to_lua(a) for a in args]
+        # Python callables are handed over as they are: the glue keeps them in upvalues.
+        lua_args = [a if callable(a) and lua_type(a) is None else self.to_lua(a) for a in args]
         return self._kernel[b"trusted"](source.encode("utf-8"), *lua_args)
 
     def install_module(self, name: str, real: Any, *, freeze: bool = True) -> Any:

@@ -6,6 +6,7 @@ manifest VM needs none; the test harness swaps the outbound engine for a mock).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,10 +15,13 @@ from modulacms.plugin_runtime.metrics import MetricsRegistry
 
 @dataclass
 class HostServices:
-    """``store``: :class:`modulacms.db.plugin_store.PluginStore`; ``core``: the gated
-    core-table gateway; ``outbound``: the outbound request engine."""
+    """``store``: :class:`modulacms.db.plugin_store.PluginStore`; ``core``:
+    :class:`modulacms.services.plugin_core.PluginCoreService` (core writes); ``outbound``:
+    the outbound request engine; ``access(plugin)``: the plugin's approved core access
+    (the manager installs it)."""
 
     store: Any = None
     core: Any = None
     outbound: Any = None
     metrics: MetricsRegistry = field(default_factory=MetricsRegistry)
+    access: Callable[[str], Mapping[str, list[str]]] | None = None

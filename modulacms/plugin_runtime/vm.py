@@ -11,7 +11,9 @@ removed, health checked).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,6 +52,7 @@ class ExecContext:
     transaction: Any = None
     request_id: str | None = None
     label: str = ""
+    deadline: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +150,24 @@ class PluginVM:
     ) -> Iterator[PluginVM]:
         """Arm the VM for one execution: deadline, fresh op budget, hook flag."""
         self.exec = ExecContext(
-            ops_limit=ops, before_hook=before_hook, request_id=request_id, label=label
+            ops_limit=ops,
+            before_hook=before_hook,
+            request_id=request_id,
+            label=label,
+            deadline=time.monotonic() + timeout,
         )
-        with self.sandbox.checkout(timeout):
-            yield self
-        self.exec = ExecContext(ops_limit=self.ctx.options.max_ops)
+        try:
+            with self.sandbox.checkout(timeout):
+                yield self
+        finally:
+            stack = self.exec.transaction
+            if stack is not None:
+                # db.transaction's glue always finishes; this only guards against a host
+                # error between begin and finish leaving the writer lock held.
+                abandoned = RuntimeError("execution ended inside db.transaction")
+                with contextlib.suppress(RuntimeError):
+                    stack.__exit__(RuntimeError, abandoned, None)
+            self.exec = ExecContext(ops_limit=self.ctx.options.max_ops)
 
     def run(self, fn: Any, *args: Any) -> ExecResult:
         """Call a plugin function inside the current checkout."""

@@ -49,3 +49,19 @@ def call(vm: PluginVM, function: str, *args: Any, timeout: float = 1.0) -> ExecR
 def values(result: ExecResult) -> list[Any]:
     assert result.ok, result.message
     return [from_lua(v) for v in result.values]
+
+
+def run_in(instance: Any, source: str, *, timeout: float = 2.0, ops: int | None = None) -> Any:
+    """Run Lua ``source`` on one VM of a loaded plugin instance; returns an ExecResult."""
+    pool = instance.pool
+    assert pool is not None
+    with pool.lease() as vm:
+        fn = vm.sandbox.compile(source.encode(), f"{instance.name}/inline.lua")
+        return vm.execute(fn, timeout=timeout, ops=ops)
+
+
+def call_global(instance: Any, name: str, *args: Any, timeout: float = 2.0) -> Any:
+    pool = instance.pool
+    assert pool is not None
+    with pool.lease() as vm:
+        return vm.execute(vm.sandbox.get_global(name), *args, timeout=timeout)
