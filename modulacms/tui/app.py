@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
 from modulacms.core.models import Actor
@@ -131,7 +132,19 @@ class ModulaApp(App[None]):
             answered,
         )
 
-    # errors -----------------------------------------------------------------------------
+    # notifications and errors -----------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Show a toast; never as markup, since messages quote titles and names."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def report_error(self, error: BaseException, doing: str = "") -> None:
         """Show a service error: the one place where the TUI translates errors."""

@@ -87,11 +87,6 @@ class ServiceMixin:
         )
         return True
 
-    @property
-    def busy(self) -> bool:
-        """True while a write of this screen is running."""
-        return self._writes_in_flight > 0
-
     async def on_call_succeeded(self, message: CallSucceeded) -> None:
         message.stop()
         self._finish(message.call)

@@ -57,14 +57,6 @@ class RouteChosen(Message):
 
 
 @dataclass
-class NodeOpened(Message):
-    """The editor asked to open a content node in the field editor."""
-
-    content_id: str
-    explicit: bool
-
-
-@dataclass
 class FormChanged(Message):
     """A field editor's value changed (the form may have become dirty or clean)."""
 

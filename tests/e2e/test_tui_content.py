@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.coordinate import Coordinate
 from textual.widgets import Input, Select, Switch, TextArea
 from tui_support import SYSTEM, item, open_project, pilot_test, running, settle
 
@@ -231,3 +232,28 @@ async def test_quitting_with_unsaved_changes_asks(project) -> None:
         await pilot.click("#answer-stay")
         await settle(pilot)
         assert app.is_running and screen.editor.dirty
+
+
+@pilot_test
+async def test_markup_in_user_text_is_shown_as_typed(project) -> None:
+    app_, ids = project
+    tricky = "Arrays[int] a[/]b [bold]x"
+    services = app_.services
+    services.content.update(ids["Home"], {"title": tricky}, 1, SYSTEM)
+    services.routes.update("/", SYSTEM, title=tricky)
+    services.schema.update_field("title", SYSTEM, label=tricky)
+    async with running(services) as (app, pilot):
+        screen = content_screen(app)
+        assert labels(screen)[0].startswith(f"○ {tricky}")
+        assert tricky in str(screen.editor.query_one("#editor-head").render())
+        assert tricky in str(screen.editor.query_one("#field-title .field-label").render())
+        screen.editor.query_one("#field-summary TextArea", TextArea).load_text("[/]")
+        await pilot.press("ctrl+s")  # the "Saved …" toast quotes the title
+        await settle(pilot)
+        assert item(services, ids["Home"]).values["summary"] == "[/]"
+        for key in ("f3", "f4", "f7", "f2"):
+            await pilot.press(key)
+            await settle(pilot)
+        routes_table = app.areas["routes"].table
+        assert routes_table.get_cell_at(Coordinate(0, 1)).plain == tricky
+        assert app.is_running

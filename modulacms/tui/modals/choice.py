@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from modulacms.tui.text import plain
+
 
 class ChoiceModal(ModalScreen[str]):
     """Dismisses with the key of the chosen answer, or ``cancel`` on escape."""
@@ -22,8 +24,8 @@ class ChoiceModal(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(f"[b]{self.title_text}[/b]", classes="dialog-title")
-            yield Static(self.message, classes="dialog-body")
+            yield Static(plain(self.title_text, "bold"), classes="dialog-title")
+            yield Static(plain(self.message), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 for index, (key, label) in enumerate(self.answers):
                     yield Button(

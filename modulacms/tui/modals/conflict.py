@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Static
 
+from modulacms.tui.text import plain
+
 
 class ConflictModal(ModalScreen[str]):
     """Dismisses with ``mine`` (save over theirs), ``theirs`` (load theirs) or ``cancel``."""
@@ -35,7 +37,8 @@ class ConflictModal(ModalScreen[str]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box tall wide"):
             yield Static(
-                f"[b]Conflict: {self.title_text} changed meanwhile[/b]", classes="dialog-title"
+                plain(f"Conflict: {self.title_text} changed meanwhile", "bold"),
+                classes="dialog-title",
             )
             yield Static(
                 f"You edited revision {self.mine_revision}; someone saved revision "
@@ -52,7 +55,7 @@ class ConflictModal(ModalScreen[str]):
         table = self.query_one(DataTable)
         table.add_columns("field", "yours", "theirs")
         for name, mine, theirs in self.rows:
-            table.add_row(name, _cell(mine), _cell(theirs))
+            table.add_row(plain(name), _cell(mine), _cell(theirs))
         if not self.rows:
             table.add_row("(no field differs)", "", "")
         self.query_one("#cancel", Button).focus()

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
 from modulacms.core.models import ChangeEvent
+from modulacms.tui.text import plain
 
 
 def _pretty(values: dict[str, object] | None) -> str:
@@ -30,9 +31,12 @@ class EventDetailModal(ModalScreen[None]):
         who = e.actor_name or e.actor_id or e.actor_kind
         with Vertical(classes="dialog-box tall wide"):
             yield Static(
-                f"[b]{e.operation} {e.table_name}[/b] {e.record_id}", classes="dialog-title"
+                plain(f"{e.operation} {e.table_name} {e.record_id}", "bold"),
+                classes="dialog-title",
             )
-            yield Static(f"{e.date_created} by {who} ({e.actor_kind})", classes="dialog-body")
+            yield Static(
+                plain(f"{e.date_created} by {who} ({e.actor_kind})"), classes="dialog-body"
+            )
             text = f"before:\n{_pretty(e.old_values)}\n\nafter:\n{_pretty(e.new_values)}\n"
             yield TextArea(text, read_only=True, id="event-text")
 

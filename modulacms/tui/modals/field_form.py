@@ -14,6 +14,7 @@ from modulacms.core.models import Field, FieldType
 from modulacms.core.validation import RULES_BY_TYPE
 from modulacms.errors import ModulaError, ValidationFailed
 from modulacms.tui.base import ServiceModal
+from modulacms.tui.text import plain
 
 # rule -> (label, kind): kind is int, number, text, list, bool or datatype
 RULES: dict[str, tuple[str, str]] = {
@@ -75,7 +76,7 @@ class FieldFormModal(ServiceModal[Field | None]):
         f = self.field
         rules = f.validation if f else {}
         with Vertical(classes="dialog-box tall"):
-            yield Static(f"[b]{self.title_text}[/b]", classes="dialog-title")
+            yield Static(plain(self.title_text, "bold"), classes="dialog-title")
             with VerticalScroll():
                 yield Label("Name (lowercase, a-z 0-9 _)", classes="form-label")
                 yield Input(f.name if f else "", id="input-name", compact=True)
@@ -188,7 +189,7 @@ class FieldFormModal(ServiceModal[Field | None]):
         box = target.first(Static) if target else self.query_one("#error-validation", Static)
         shown = self._errors.setdefault(box.id or "", [])
         shown.append(message)
-        box.update("\n".join(shown))
+        box.update(plain("\n".join(shown)))
 
     def _failed(self, error: ModulaError) -> bool:
         if isinstance(error, ValidationFailed) and error.errors:

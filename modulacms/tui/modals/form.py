@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Label, Select, Static, Switch, TextAr
 
 from modulacms.errors import ModulaError, ValidationFailed
 from modulacms.tui.base import ServiceModal
+from modulacms.tui.text import plain
 
 T = TypeVar("T")
 
@@ -56,12 +57,12 @@ class FormModal(ServiceModal[T], Generic[T]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(f"[b]{self.title_text}[/b]", classes="dialog-title")
+            yield Static(plain(self.title_text, "bold"), classes="dialog-title")
             if self.intro:
-                yield Static(self.intro, classes="dialog-body")
+                yield Static(plain(self.intro), classes="dialog-body")
             with VerticalScroll(classes="form-fields"):
                 for spec in self.fields:
-                    yield Label(spec.label, classes="form-label")
+                    yield Label(plain(spec.label), classes="form-label")
                     yield self._widget(spec)
                     yield Static("", id=f"error-{spec.name}", classes="form-error")
             yield Static("", id="form-error", classes="form-error")
@@ -140,7 +141,7 @@ class FormModal(ServiceModal[T], Generic[T]):
         box = target.first(Static) if target else self.query_one("#form-error", Static)
         shown = self._errors.setdefault(box.id or "", [])
         shown.append(message)
-        box.update("\n".join(shown))
+        box.update(plain("\n".join(shown)))
 
     def _failed(self, error: ModulaError) -> bool:
         if isinstance(error, ValidationFailed) and error.errors:

@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from modulacms.tui.keys import KeyHelp
+from modulacms.tui.widgets.table import PlainTable
 
 INTRO = (
     "Keys work on what has the focus (tab / shift+tab move it). ctrl+p opens the command "
@@ -30,10 +31,10 @@ class HelpModal(ModalScreen[None]):
         with Vertical(classes="dialog-box tall wide"):
             yield Static(f"[b]Keys: {self.title_text}[/b]", classes="dialog-title")
             yield Static(INTRO, classes="dialog-body")
-            yield DataTable(cursor_type="row", zebra_stripes=True, id="help-table")
+            yield PlainTable(cursor_type="row", zebra_stripes=True, id="help-table")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         table.add_columns("where", "keys", "action")
         section = ""
         for item in self.items:

@@ -16,6 +16,7 @@ from modulacms.core.models import Media
 from modulacms.errors import FieldError, ValidationFailed
 from modulacms.tui.base import ServiceModal
 from modulacms.tui.modals.form import FormField, FormModal
+from modulacms.tui.text import plain
 
 
 def _label(media: Media) -> Text:
@@ -39,7 +40,7 @@ class MediaPicker(ServiceModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box tall"):
-            yield Static(f"[b]{self.title_text}[/b]", classes="dialog-title")
+            yield Static(plain(self.title_text, "bold"), classes="dialog-title")
             yield Static("enter picks · ctrl+n adds a file from disk", classes="dialog-body")
             yield Input(placeholder="type to search", compact=True, id="media-search")
             yield OptionList(id="media-options")

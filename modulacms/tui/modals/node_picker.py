@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from modulacms.core.models import Route, RouteTree
 from modulacms.tui.base import ServiceModal
+from modulacms.tui.text import plain
 from modulacms.tui.widgets.content.labels import node_title
 
 
@@ -29,9 +30,11 @@ class NodePicker(ServiceModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box tall"):
-            yield Static(f"[b]{self.title_text}[/b]", classes="dialog-title")
+            yield Static(plain(self.title_text, "bold"), classes="dialog-title")
             if self.datatype:
-                yield Static(f"Only {self.datatype} nodes are offered.", classes="dialog-body")
+                yield Static(
+                    plain(f"Only {self.datatype} nodes are offered."), classes="dialog-body"
+                )
             yield Select[str]([], prompt="route", id="picker-route", compact=True)
             yield Input(placeholder="type to filter", compact=True, id="picker-filter")
             yield OptionList(id="picker-options")

@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from modulacms.tui.text import plain
+
 
 class PickModal(ModalScreen[str | None]):
     """Dismisses with the chosen item's key, or None on escape."""
@@ -26,9 +28,9 @@ class PickModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box tall"):
-            yield Static(f"[b]{self.title_text}[/b]", classes="dialog-title")
+            yield Static(plain(self.title_text, "bold"), classes="dialog-title")
             if self.hint:
-                yield Static(self.hint, classes="dialog-body")
+                yield Static(plain(self.hint), classes="dialog-body")
             yield Input(placeholder="type to filter", compact=True, id="pick-filter")
             yield OptionList(id="pick-options")
 

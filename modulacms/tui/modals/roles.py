@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Static
 
 from modulacms.core.people import Role
 from modulacms.tui.base import ServiceModal
+from modulacms.tui.text import plain
 
 
 class RolesModal(ServiceModal[None]):
@@ -36,11 +37,13 @@ class RolesModal(ServiceModal[None]):
         table = self.query_one(DataTable)
         for r in roles:
             kind = "built-in" if r.system else "custom"
-            table.add_row(r.name, r.label, kind, str(len(r.permissions)), key=r.role_id)
+            table.add_row(
+                plain(r.name), plain(r.label), kind, str(len(r.permissions)), key=r.role_id
+            )
         table.focus()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         row = event.cursor_row
         if 0 <= row < len(self.roles):
             labels = ", ".join(sorted(self.roles[row].permissions))
-            self.query_one("#role-permissions", Static).update(labels or "(no permissions)")
+            self.query_one("#role-permissions", Static).update(plain(labels or "(no permissions)"))

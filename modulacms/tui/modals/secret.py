@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from modulacms.tui.text import plain
+
 
 class SecretModal(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -23,7 +25,7 @@ class SecretModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(f"[b]{self.title_text}[/b]", classes="dialog-title")
+            yield Static(plain(self.title_text, "bold"), classes="dialog-title")
             yield Static(
                 "Copy it now: it is shown this once and stored only as a hash.",
                 classes="dialog-body",

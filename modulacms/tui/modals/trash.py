@@ -14,6 +14,7 @@ from modulacms.core.models import Route
 from modulacms.tui.base import ServiceModal
 from modulacms.tui.modals.confirm import ConfirmModal
 from modulacms.tui.widgets.content.labels import node_title
+from modulacms.tui.widgets.table import PlainTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +44,10 @@ class TrashModal(ServiceModal[str | None]):
         with Vertical(classes="dialog-box tall wide"):
             yield Static(f"[b]Trash of {self.route.slug}[/b]", classes="dialog-title")
             yield Static("enter restores · x purges for good · esc closes", classes="dialog-body")
-            yield DataTable(cursor_type="row", id="trash-table")
+            yield PlainTable(cursor_type="row", id="trash-table")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("title", "type", "nodes", "deleted")
+        self.query_one(PlainTable).add_columns("title", "type", "nodes", "deleted")
         self.load()
 
     def load(self) -> None:
@@ -73,7 +74,7 @@ class TrashModal(ServiceModal[str | None]):
 
     def _show(self, rows: list[TrashRow]) -> None:
         self.rows = rows
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         table.clear()
         for row in rows:
             when = row.trashed_at[:19].replace("T", " ")
@@ -87,7 +88,7 @@ class TrashModal(ServiceModal[str | None]):
         self.action_restore()
 
     def _chosen(self) -> TrashRow | None:
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         if not self.rows or table.cursor_row < 0:
             return None
         return self.rows[table.cursor_row]

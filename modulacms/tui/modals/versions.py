@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 from modulacms.core.models import ContentVersion, Route
 from modulacms.tui.base import ServiceModal
 from modulacms.tui.modals.confirm import ConfirmModal
+from modulacms.tui.widgets.table import PlainTable
 
 
 class VersionsModal(ServiceModal[int | None]):
@@ -36,17 +37,17 @@ class VersionsModal(ServiceModal[int | None]):
                 "autosave) · P restores and publishes · esc closes",
                 classes="dialog-body",
             )
-            yield DataTable(cursor_type="row", id="versions-table")
+            yield PlainTable(cursor_type="row", id="versions-table")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         table.add_columns("#", "kind", "when", "nodes", "note")
         route_id = self.route.route_id
         self.call("versions", lambda: self.services.publishing.versions(route_id), self._show)
 
     def _show(self, versions: list[ContentVersion]) -> None:
         self.versions = sorted(versions, key=lambda v: v.version, reverse=True)
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         table.clear()
         for v in self.versions:
             live = " ● live" if v.version_id == self.route.published_version_id else ""
@@ -69,7 +70,7 @@ class VersionsModal(ServiceModal[int | None]):
         self.action_restore()
 
     def _chosen(self) -> ContentVersion | None:
-        table = self.query_one(DataTable)
+        table = self.query_one(PlainTable)
         if not self.versions or table.cursor_row < 0:
             return None
         return self.versions[table.cursor_row]

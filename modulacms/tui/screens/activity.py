@@ -7,12 +7,13 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import Footer, Input, Select, Static
 
 from modulacms.core.models import ChangeEvent
 from modulacms.tui.base import AreaScreen
 from modulacms.tui.modals.event_detail import EventDetailModal
 from modulacms.tui.widgets.area_bar import AreaBar
+from modulacms.tui.widgets.table import PlainTable
 
 PAGE = 200
 TABLES = (
@@ -29,7 +30,7 @@ TABLES = (
 )
 
 
-class EventsTable(DataTable[str]):
+class EventsTable(PlainTable[str]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "screen.show_event", "Details"),
         Binding("m", "screen.more", "More", tooltip="Load older events"),

@@ -37,6 +37,7 @@ from modulacms.tui.modals.pick import PickModal
 from modulacms.tui.modals.preview import PreviewModal
 from modulacms.tui.modals.trash import TrashModal
 from modulacms.tui.modals.versions import VersionsModal
+from modulacms.tui.text import plain
 from modulacms.tui.widgets.area_bar import AreaBar
 from modulacms.tui.widgets.content.field_editor import FieldEditor, NewNode
 from modulacms.tui.widgets.content.labels import node_title
@@ -238,7 +239,7 @@ class ContentScreen(AreaScreen):
             self.open_node(item.node.content_data_id)
 
     def _tree_title(self, text: str) -> None:
-        self.query_one("#tree-title", Static).update(text)
+        self.query_one("#tree-title", Static).update(plain(text))
 
     # opening nodes ----------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from modulacms.core.models import Route
 from modulacms.errors import Conflict, ModulaError
@@ -15,9 +15,10 @@ from modulacms.tui.base import AreaScreen
 from modulacms.tui.modals.confirm import ConfirmModal
 from modulacms.tui.modals.form import FormField, FormModal
 from modulacms.tui.widgets.area_bar import AreaBar
+from modulacms.tui.widgets.table import PlainTable
 
 
-class RoutesTable(DataTable[str]):
+class RoutesTable(PlainTable[str]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "screen.new_route", "New route"),
         Binding("e", "screen.edit_route", "Edit"),

@@ -21,11 +21,13 @@ from modulacms.tui.modals.confirm import ConfirmModal
 from modulacms.tui.modals.field_form import FieldFormModal
 from modulacms.tui.modals.form import FormField, FormModal
 from modulacms.tui.modals.pick import PickModal
+from modulacms.tui.text import plain
 from modulacms.tui.widgets.area_bar import AreaBar
 from modulacms.tui.widgets.content.field_inputs import describe_rules
+from modulacms.tui.widgets.table import PlainTable
 
 
-class DatatypesTable(DataTable[str]):
+class DatatypesTable(PlainTable[str]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "screen.new_datatype", "New datatype"),
         Binding("e", "screen.edit_datatype", "Edit"),
@@ -34,7 +36,7 @@ class DatatypesTable(DataTable[str]):
     ]
 
 
-class AttachedTable(DataTable[str]):
+class AttachedTable(PlainTable[str]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "screen.new_field", "New field"),
         Binding("a", "screen.attach_field", "Attach"),
@@ -142,7 +144,7 @@ class SchemaScreen(AreaScreen):
             for index, df in enumerate(fields):
                 if df.field.field_id == keep:
                     table.move_cursor(row=index)
-            self.query_one("#fields-title", Static).update(f"Fields of {current.label}")
+            self.query_one("#fields-title", Static).update(plain(f"Fields of {current.label}"))
             self._detail()
             self.refresh_bindings()
 
@@ -161,7 +163,7 @@ class SchemaScreen(AreaScreen):
             text = f"{df.field.label}: {describe_rules(df)}"
             if df.field.translatable:
                 text += ", translatable"
-        self.query_one("#field-detail", Static).update(text)
+        self.query_one("#field-detail", Static).update(plain(text))
 
     # selection --------------------------------------------------------------------------
 

@@ -19,10 +19,12 @@ from modulacms.tui.modals.confirm import ConfirmModal
 from modulacms.tui.modals.form import FormField, FormModal
 from modulacms.tui.modals.roles import RolesModal
 from modulacms.tui.modals.secret import SecretModal
+from modulacms.tui.text import plain
 from modulacms.tui.widgets.area_bar import AreaBar
+from modulacms.tui.widgets.table import PlainTable
 
 
-class UsersTable(DataTable[str]):
+class UsersTable(PlainTable[str]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "screen.new_user", "New user"),
         Binding("e", "screen.edit_user", "Edit"),
@@ -32,7 +34,7 @@ class UsersTable(DataTable[str]):
     ]
 
 
-class TokensTable(DataTable[str]):
+class TokensTable(PlainTable[str]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "screen.new_token", "New token"),
         Binding("x", "screen.revoke_token", "Revoke"),
@@ -124,7 +126,7 @@ class UsersScreen(AreaScreen):
                 state = "revoked" if t.revoked_at else "active"
                 expires = (t.expires_at or "never")[:16].replace("T", " ")
                 table.add_row(t.name, t.prefix + "…", expires, state, key=t.token_id)
-            self.query_one("#tokens-title", Static).update(f"Tokens of {current.email}")
+            self.query_one("#tokens-title", Static).update(plain(f"Tokens of {current.email}"))
             self.refresh_bindings()
 
         self.call("tokens", lambda: auth.tokens(actor, user_id=user_id), loaded)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
+from modulacms.tui.text import esc
+
 AREAS: tuple[tuple[str, str, str], ...] = (
     ("content", "Content", "f2"),
     ("schema", "Schema", "f3"),
@@ -24,7 +26,7 @@ class AreaBar(Static):
         self.current, self.project = current, project
 
     def on_mount(self) -> None:
-        parts = [f"[b]{self.project or 'ModulaCMS'}[/b] "]
+        parts = [f"[b]{esc(self.project or 'ModulaCMS')}[/b] "]
         for mode, title, key in AREAS:
             label = f"{key.upper()} {title}"
             if mode == self.current:

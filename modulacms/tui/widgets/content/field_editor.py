@@ -13,6 +13,7 @@ from textual.widgets import Input, Select, Static, Switch, TextArea
 from modulacms.core.models import ContentItem, Datatype, DatatypeField
 from modulacms.errors import FieldError
 from modulacms.tui.messages import FormChanged
+from modulacms.tui.text import esc
 from modulacms.tui.widgets.content.field_inputs import FieldInput, field_input
 from modulacms.tui.widgets.content.labels import node_title, status_text
 
@@ -106,7 +107,7 @@ class FieldEditor(VerticalScroll):
     def refresh_head(self) -> None:
         head = self.query_one("#editor-head", Static)
         if self.new is not None:
-            head.update(f"[b]New {self.new.datatype.label}[/b] [dim]{self.new.where}[/]")
+            head.update(f"[b]New {esc(self.new.datatype.label)}[/b] [dim]{esc(self.new.where)}[/]")
             return
         if self.item is None:
             return
@@ -114,9 +115,9 @@ class FieldEditor(VerticalScroll):
         title = node_title(item.fields, item.values)
         status = status_text(item.node.status).markup
         marker = " [b $warning]● modified[/]" if self._dirty else ""
+        kind = esc(item.datatype.label)
         head.update(
-            f"[b]{title}[/b]{marker}\n[dim]{item.datatype.label} · rev {item.node.revision} ·[/] "
-            f"{status}"
+            f"[b]{esc(title)}[/b]{marker}\n[dim]{kind} · rev {item.node.revision} ·[/] {status}"
         )
 
     # state ------------------------------------------------------------------------------

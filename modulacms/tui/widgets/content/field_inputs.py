@@ -15,10 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, Switch, TextArea
 
 from modulacms.core.models import DatatypeField, FieldType
+from modulacms.tui.text import esc
 
 _PLACEHOLDERS: dict[FieldType, str] = {
     FieldType.DATE: "YYYY-MM-DD",
@@ -76,10 +76,9 @@ class FieldInput(Vertical):
 
     def compose(self) -> ComposeResult:
         required = " *" if self.df.required else ""
-        yield Label(
-            f"{self.df.field.label or self.name_}{required} [dim]({describe_rules(self.df)})[/]",
-            classes="field-label",
-        )
+        label = esc(self.df.field.label or self.name_)
+        rules = esc(describe_rules(self.df))
+        yield Label(f"{label}{required} [dim]({rules})[/]", classes="field-label")
         yield from self.compose_editor()
         yield Static("", classes="field-error")
 
@@ -299,8 +298,3 @@ _CLASSES: dict[FieldType, type[FieldInput]] = {
 def field_input(df: DatatypeField, stored: str | None) -> FieldInput:
     """The input widget suited to ``df``'s type, showing ``stored``."""
     return _CLASSES.get(df.field.type, FieldInput)(df, stored)
-
-
-def editor_widgets() -> tuple[type[Widget], ...]:
-    """Widget classes whose changes make a form dirty."""
-    return (Input, TextArea, Switch, Select)
