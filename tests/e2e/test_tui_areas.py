@@ -290,3 +290,14 @@ async def test_an_open_form_follows_schema_changes(project) -> None:
         app_.services.schema.attach("section", "summary", SYSTEM)
         await go(pilot, "f2")
         assert [w.name_ for w in content.editor.inputs()] == ["heading", "summary"]
+
+
+@pilot_test
+async def test_the_mouse_switches_areas_from_the_area_bar(project) -> None:
+    app_, _ = project
+    async with running(app_.services) as (app, pilot):
+        bar = app.screen.query_one("#area-bar")
+        x = str(bar.render()).index("F3 Schema") + 1 + bar.styles.padding.left
+        await pilot.click("#area-bar", offset=(x, 0))
+        await settle(pilot)
+        assert app.current_mode == "schema"
