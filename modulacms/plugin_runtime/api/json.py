@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 MAX_DECODE_BYTES = 2 * 1024 * 1024
 
 
-def _depth(value: Any, limit: int) -> bool:
+def nesting_within(value: Any, limit: int) -> bool:
     """True when ``value`` nests no deeper than ``limit`` (iterative)."""
     stack = [(value, 1)]
     while stack:
@@ -60,7 +60,7 @@ def install(vm: PluginVM) -> Any:
             raise HostRaise("json.decode: nesting too deep") from None
         except ValueError as exc:
             raise HostRaise(f"json.decode: {exc}") from None
-        if not _depth(value, max_depth):
+        if not nesting_within(value, max_depth):
             raise HostRaise(f"json.decode: nesting deeper than {max_depth} levels")
         return (value,)
 
