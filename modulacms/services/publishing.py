@@ -337,6 +337,7 @@ def published_index_rows(
                         "",
                         stored,
                         numeric_value(df.field.type, stored),
+                        node.datatype_id,
                     )
                 )
     return nodes, values

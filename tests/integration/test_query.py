@@ -131,3 +131,20 @@ def test_plans_use_indexes(shop: Services) -> None:
     sorted_plan = " | ".join(shop.query.repo.plan(dt, filters, Sort(price, True, True), True))
     assert sorted_plan.startswith("SEARCH s USING COVERING INDEX idx_published_fields_num")
     assert "TEMP B-TREE" not in sorted_plan
+
+
+def test_count_reads_only_the_value_indexes(shop: Services) -> None:
+    from modulacms.db.repositories.published import Filter, _count_sql
+
+    price = shop.schema.field("price").field_id
+    featured = shop.schema.field("featured").field_id
+    dt = shop.schema.datatype("product").datatype_id
+    sql, params = _count_sql(
+        dt, [Filter(featured, False, "eq", "true"), Filter(price, True, "gte", 5.0)]
+    )
+    plan = " | ".join(
+        str(r[3]) for r in shop.query.repo.db.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+    )
+    assert "published_nodes" not in plan and "SCAN" not in plan, plan
+    assert shop.query.repo.count(dt, [Filter(featured, False, "eq", "true")]) == 2
+    assert shop.query.repo.count(dt, []) == 4

@@ -53,17 +53,41 @@ class PublishedRow:
     date_modified: str
 
 
+def _test(alias: str, item: Filter) -> tuple[str, list[Any]]:
+    """The comparison of one filter on the ``published_fields`` row ``alias``."""
+    column = f"{alias}.value_num" if item.numeric else f"{alias}.value_text"
+    if item.op == "in":
+        values = list(item.value)[:MAX_IN_VALUES]
+        return f"{column} IN ({','.join('?' * len(values))})", values
+    return f"{column} {OPERATORS[item.op]}", [item.value]
+
+
+def _count_sql(datatype_id: str, filters: Sequence[Filter]) -> tuple[str, list[Any]]:
+    """Count matches from the filters' indexes alone: values carry their node's datatype,
+    so the node rows are never read. Every filter names field and datatype, so SQLite can
+    start from whichever is most selective."""
+    if not filters:
+        return "SELECT count(*) FROM published_nodes WHERE datatype_id = ?", [datatype_id]
+    sources, conditions, params = [], [], []
+    for index, item in enumerate(filters):
+        alias = f"f{index}"
+        test, values = _test(alias, item)
+        sources.append(f"published_fields {alias}")
+        link = f" AND {alias}.content_data_id = f0.content_data_id" if index else ""
+        conditions.append(
+            f"{alias}.field_id = ? AND {alias}.datatype_id = ? AND {alias}.locale = '' "
+            f"AND {test}{link}"
+        )
+        params.extend([item.field_id, datatype_id, *values])
+    sql = f"SELECT count(*) FROM {', '.join(sources)} WHERE {' AND '.join(conditions)}"
+    return sql, params
+
+
 def _where(filters: Sequence[Filter]) -> tuple[str, list[Any]]:
     joins, params = [], []
     for index, item in enumerate(filters):
         alias = f"f{index}"
-        column = f"{alias}.value_num" if item.numeric else f"{alias}.value_text"
-        if item.op == "in":
-            values = list(item.value)[:MAX_IN_VALUES]
-            test = f"{column} IN ({','.join('?' * len(values))})"
-        else:
-            values = [item.value]
-            test = f"{column} {OPERATORS[item.op]}"
+        test, values = _test(alias, item)
         joins.append(
             f"JOIN published_fields {alias} ON {alias}.content_data_id = n.content_data_id "
             f"AND {alias}.field_id = ? AND {alias}.locale = '' AND {test}"
@@ -95,8 +119,9 @@ def _page_sql(
             f"SELECT {_COLUMNS} FROM published_fields s CROSS JOIN published_nodes n "
             f"ON n.content_data_id = s.content_data_id {joins} "
             "JOIN routes r ON r.route_id = n.route_id "
-            f"WHERE s.field_id = ? AND s.locale = '' AND n.datatype_id = ? {order}",
-            [*params, sort.field_id, datatype_id],
+            "WHERE s.field_id = ? AND s.datatype_id = ? AND s.locale = '' "
+            f"AND n.datatype_id = ? {order}",
+            [*params, sort.field_id, datatype_id, datatype_id],
         )
     return (
         f"SELECT {_COLUMNS} FROM published_nodes n {joins} "
@@ -115,13 +140,8 @@ class PublishedRepository:
 
     def count(self, datatype_id: str, filters: Sequence[Filter]) -> int:
         """How many published nodes of the datatype match every filter."""
-        joins, params = _where(filters)
-        return int(
-            self.db.scalar(
-                f"SELECT count(*) FROM published_nodes n {joins} WHERE n.datatype_id = ?",
-                [*params, datatype_id],
-            )
-        )
+        sql, params = _count_sql(datatype_id, filters)
+        return int(self.db.scalar(sql, params))
 
     def page(
         self,

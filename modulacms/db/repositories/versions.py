@@ -23,6 +23,7 @@ class PublishedValue:
     locale: str
     value_text: str | None
     value_num: float | None
+    datatype_id: str
 
 
 class VersionRepository:
@@ -118,6 +119,9 @@ class VersionRepository:
         )
         conn.executemany(
             "INSERT INTO published_fields (content_data_id, field_id, locale, value_text, "
-            "value_num) VALUES (?,?,?,?,?)",
-            [(v.content_data_id, v.field_id, v.locale, v.value_text, v.value_num) for v in values],
+            "value_num, datatype_id) VALUES (?,?,?,?,?,?)",
+            [
+                (v.content_data_id, v.field_id, v.locale, v.value_text, v.value_num, v.datatype_id)
+                for v in values
+            ],
         )
