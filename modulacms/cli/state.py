@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from modulacms.services.registry import Services
 
 
-def cli_actor() -> Actor:
-    """The actor recorded in the audit log for CLI changes: the operating-system user.
+def cli_actor(front: str = "cli") -> Actor:
+    """The actor recorded in the audit log for CLI (or TUI) changes: the OS user.
 
     Whoever can run the CLI on a project can read and write its database file, so the
     CLI holds every permission; the audit log still says who it was.
@@ -28,7 +28,7 @@ def cli_actor() -> Actor:
         who = getpass.getuser()
     except (KeyError, OSError):
         who = "unknown"
-    return Actor(ActorKind.SYSTEM, None, f"cli:{who}", frozenset({"*"}))
+    return Actor(ActorKind.SYSTEM, None, f"{front}:{who}", frozenset({"*"}))
 
 
 @dataclass

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from modulacms.cli.state import CliState, pass_state
+from modulacms.cli.state import CliState, cli_actor, pass_state
 
 
 @click.command()
@@ -27,4 +27,4 @@ def tui(state: CliState) -> None:
         "tui", level=settings.logging_level, debug=state.debug, log_file=settings.log_file
     )
     with project_use(settings, "tui"):
-        run_tui(services, state.actor, project_name=project.root.name)
+        run_tui(services, cli_actor("tui"), project_name=project.root.name)
