@@ -165,25 +165,37 @@ def _login(server: Server) -> dict[str, str]:
     return {"Authorization": f"Bearer {reply.json()['token']}"}
 
 
+def _plugin_get_route(frozen: Frozen, plugin: str) -> dict[str, Any]:
+    """A GET route without parameters that the running server registered for ``plugin``."""
+    deadline = time.monotonic() + 10
+    while True:
+        done = frozen.run("--project", "site", "plugin", "info", plugin, "--json")
+        routes = [
+            route
+            for route in json.loads(done.stdout)["routes"]
+            if route["method"] == "GET" and not any(c in route["path"] for c in "{:*")
+        ]
+        if routes or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert routes, f"bundled plugin {plugin} registers no plain GET route:\n{done.stdout}"
+    return routes[0]
+
+
 def test_an_approved_bundled_plugin_route_answers(
     frozen: Frozen, site: Site, server: Server
 ) -> None:
     plugin = json.loads(site.init.stdout)["plugins"][0]
-    auth = _login(server)
-    listed = fetch(f"{server.url}/api/v1/admin/plugins/routes", auth)
-    assert listed.status == 200, listed.body
-    routes = [
-        r
-        for r in listed.json()["routes"]
-        if r["plugin"] == plugin and r["method"] == "GET" and "{" not in r["path"]
-    ]
-    assert routes, f"bundled plugin {plugin} registers no GET route"
-    route = routes[0]
+    route = _plugin_get_route(frozen, plugin)
     address = f"{server.url}/api/v1/plugins/{plugin}{route['path']}"
+    auth = {} if route["public"] else _login(server)
+    assert route["approved"] is False
     assert fetch(address, auth).status == 404  # not approved yet
 
-    # approved from the CLI, straight into the database; the server picks it up
-    frozen.run("--project", "site", "plugin", "approve", plugin, "--all-routes", "--yes")
+    # approved from the CLI, straight into the database; the running server picks it up
+    frozen.run(
+        "--project", "site", "plugin", "approve", plugin, "--route", f"GET {route['path']}", "--yes"
+    )
     deadline = time.monotonic() + 5
     reply = fetch(address, auth)
     while reply.status == 404 and time.monotonic() < deadline:
