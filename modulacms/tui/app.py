@@ -45,7 +45,10 @@ class ModulaApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1,question_mark", "help", "Help", tooltip="List every key of this area"),
         *(
-            Binding(key, f"area('{mode}')", title, show=False, tooltip=f"Go to {title}")
+            # priority: the area keys work even while a form field has the focus
+            Binding(
+                key, f"area('{mode}')", title, show=False, priority=True, tooltip=f"Go to {title}"
+            )
             for mode, title, key in AREAS
         ),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),

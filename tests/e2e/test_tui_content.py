@@ -257,3 +257,22 @@ async def test_markup_in_user_text_is_shown_as_typed(project) -> None:
         routes_table = app.areas["routes"].table
         assert routes_table.get_cell_at(Coordinate(0, 1)).plain == tricky
         assert app.is_running
+
+
+@pilot_test
+async def test_area_keys_work_from_a_focused_field_and_keep_the_edit(project) -> None:
+    app_, _ = project
+    async with running(app_.services) as (app, pilot):
+        screen = content_screen(app)
+        title = screen.editor.query_one("#field-title Input", Input)
+        title.focus()
+        title.value = "Half-typed"
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        assert app.current_mode == "activity"
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.current_mode == "content"
+        assert screen.editor.dirty
+        assert screen.editor.query_one("#field-title Input", Input).value == "Half-typed"
