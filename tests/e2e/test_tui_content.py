@@ -264,10 +264,12 @@ async def test_area_keys_work_from_a_focused_field_and_keep_the_edit(project) ->
     app_, _ = project
     async with running(app_.services) as (app, pilot):
         screen = content_screen(app)
-        title = screen.editor.query_one("#field-title Input", Input)
-        title.focus()
-        title.value = "Half-typed"
+        summary = screen.editor.query_one("#field-summary TextArea", TextArea)
+        summary.focus()
+        await pilot.press("end", "!")
         await settle(pilot)
+        typed = summary.text
+        assert typed.endswith("!")
         await pilot.press("f7")
         await settle(pilot)
         assert app.current_mode == "activity"
@@ -275,4 +277,4 @@ async def test_area_keys_work_from_a_focused_field_and_keep_the_edit(project) ->
         await settle(pilot)
         assert app.current_mode == "content"
         assert screen.editor.dirty
-        assert screen.editor.query_one("#field-title Input", Input).value == "Half-typed"
+        assert screen.editor.query_one("#field-summary TextArea", TextArea).text == typed
