@@ -269,25 +269,29 @@ class HookEngine:
         except Exception:
             log.exception("queueing after-hooks for %s on %s failed", event.value, table)
 
+    def run_after(self, chain: list[HookEntry], data: dict[str, Any]) -> None:
+        """Run an after-hook chain in the calling thread (the test harness uses this)."""
+        end = time.monotonic() + self.options.timeout
+        for entry in chain:
+            left = end - time.monotonic()
+            if left <= 0:
+                log.warning("after-hook chain for %s timed out", entry.event)
+                break
+            result, _, _ = self._run(
+                entry, data, timeout=left, before=False, ops=self.options.hook_max_ops
+            )
+            if result is not None and not result.ok:
+                log.warning(
+                    "plugin %s after-hook %s on %s failed: %s",
+                    entry.plugin,
+                    entry.event,
+                    entry.table,
+                    result.message,
+                )
+
     def _after_chain(self, chain: list[HookEntry], data: dict[str, Any]) -> None:
         try:
-            end = time.monotonic() + self.options.timeout
-            for entry in chain:
-                left = end - time.monotonic()
-                if left <= 0:
-                    log.warning("after-hook chain for %s timed out", entry.event)
-                    break
-                result, _, _ = self._run(
-                    entry, data, timeout=left, before=False, ops=self.options.hook_max_ops
-                )
-                if result is not None and not result.ok:
-                    log.warning(
-                        "plugin %s after-hook %s on %s failed: %s",
-                        entry.plugin,
-                        entry.event,
-                        entry.table,
-                        result.message,
-                    )
+            self.run_after(chain, data)
         except Exception:
             log.exception("after-hook chain failed")
         finally:

@@ -556,6 +556,14 @@ function K.reset_globals(keep, modules)
   return intact
 end
 
+-- Source and line of the function `level` frames above the caller (trusted glue uses it
+-- to point test failures at the plugin's line).
+function K.where(level)
+  local info = getinfo(level + 1, "Sl")
+  if info == nil then return "?", 0 end
+  return info.short_src, info.currentline
+end
+
 -- Check a value before the host reads it outside an execution.
 function K.checked(v)
   local ok, err = pcall(check_value, v)

@@ -105,6 +105,29 @@ class MetricsRegistry:
             return math.nan
         return samples[min(len(samples) - 1, int(q * len(samples)))]
 
+    def series(self, kind: str) -> list[tuple[str, dict[str, str], float]]:
+        """Prometheus-named rows of one kind: ``counter`` (``*_total``), ``gauge``, or
+        ``histogram`` (its ``*_count`` and ``*_sum`` rows)."""
+        with self._lock:
+            if kind == "counter":
+                return [
+                    (_prom(n) + "_total", dict(k), v)
+                    for n, s in sorted(self._counters.items())
+                    for k, v in sorted(s.items())
+                ]
+            if kind == "gauge":
+                return [
+                    (_prom(n), dict(k), v)
+                    for n, s in sorted(self._gauges.items())
+                    for k, v in sorted(s.items())
+                ]
+            rows: list[tuple[str, dict[str, str], float]] = []
+            for n, hists in sorted(self._histograms.items()):
+                for k, h in sorted(hists.items()):
+                    rows.append((_prom(n) + "_count", dict(k), float(h.count)))
+                    rows.append((_prom(n) + "_sum", dict(k), h.total))
+            return rows
+
     def render(self) -> str:
         """Prometheus text exposition format (version 0.0.4)."""
         lines: list[str] = []

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,3 +21,14 @@ def plugin_copy(tmp_path: Path) -> Callable[[str], Path]:
         return target
 
     return copy
+
+
+@pytest.fixture(autouse=True)
+def propagate_logs() -> Iterator[None]:
+    """CLI tests configure logging (the modulacms logger stops propagating); log
+    assertions here need records to reach pytest's capture handler."""
+    logger = logging.getLogger("modulacms")
+    previous = logger.propagate, logger.level
+    logger.propagate, logger.level = True, logging.NOTSET
+    yield
+    logger.propagate, logger.level = previous

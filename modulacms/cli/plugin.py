@@ -1,0 +1,368 @@
+"""``modulacms plugin list|init|validate|info|test|enable|disable|approve|revoke|reload``.
+
+Every command works on the project database whether or not a server runs; a running
+server picks changes up within its sync interval (see ``plugin_runtime/runtime.py``).
+The plugin runtime (and lupa) is imported inside the commands, never at module import.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from modulacms.cli.output import emit, json_option, print_json, print_table
+from modulacms.cli.state import CliState, pass_state
+
+if TYPE_CHECKING:
+    from modulacms.plugin_runtime.admin import PluginAdmin
+
+
+def _admin(state: CliState) -> PluginAdmin:
+    from modulacms.plugin_runtime.admin import PluginAdmin
+    from modulacms.plugin_runtime.options import RuntimeOptions
+
+    app = state.app()
+    settings = state.settings
+    return PluginAdmin(
+        settings.plugins_dir, app.db, app.services, RuntimeOptions.from_settings(settings)
+    )
+
+
+def _confirm(message: str, yes: bool) -> bool:
+    if yes or not sys.stdout.isatty():
+        return True
+    return click.confirm(message, default=False)
+
+
+@click.group()
+def plugin() -> None:
+    """Lua plugins: list, scaffold, validate, test, approve and manage."""
+
+
+@plugin.command("list")
+@json_option
+@pass_state
+def list_(state: CliState, as_json: bool) -> None:
+    """List the plugins in the plugin directory (invalid ones marked)."""
+    from modulacms.plugin_runtime.admin import PluginAdmin
+
+    settings = state.settings
+    directory = settings.plugins_dir
+    if not directory.is_dir():
+        click.echo("no plugins directory found.")
+        return
+    found = PluginAdmin(directory, state.app().db).plugins()
+    if as_json:
+        print_json(
+            [
+                {
+                    "name": m.name if m else name,
+                    "version": m.version if m else "",
+                    "description": m.description if m else "",
+                    "valid": m is not None,
+                    **({"error": problem} if problem else {}),
+                }
+                for name, m, problem in found
+            ]
+        )
+        return
+    if not found:
+        click.echo("no plugins found.")
+        return
+    rows = [
+        (m.name, m.version, m.description) if m else (f"{name} [invalid]", "", problem)
+        for name, m, problem in found
+    ]
+    print_table(("name", "version", "description"), rows, title="plugins")
+
+
+SCAFFOLD = """plugin_info = {{
+  name = "{name}",
+  version = "{version}",
+  description = "{description}",
+  author = "{author}",
+  license = "{license}",
+}}
+
+-- Routes and hooks are registered at module scope (not inside on_init).
+http.handle("GET", "/hello", function(req)
+  local name = req.query.name or "world"
+  return {{ status = 200, json = {{ message = "hello " .. name }} }}
+end, {{ public = true }})
+
+function on_init()
+  log.info("{name} started", {{ version = plugin_info.version }})
+end
+
+function on_shutdown()
+  log.info("{name} stopped")
+end
+"""
+
+SCAFFOLD_TEST = """-- Run with: modulacms plugin test plugins/{name}
+
+function test_hello_greets_by_name()
+  local res = test.request("GET", "/api/v1/plugins/{name}/hello?name=Ada")
+  test.assert_eq(200, res.status)
+  test.assert_eq("hello Ada", res.json.message)
+end
+
+function test_hello_defaults_to_world()
+  local res = test.request("GET", "/api/v1/plugins/{name}/hello", {{ auth = "none" }})
+  test.assert_eq("hello world", res.json.message)
+end
+"""
+
+
+def _lua_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+@plugin.command()
+@click.argument("name")
+@click.option("--version", "version", default=None, help="Version (default 0.1.0).")
+@click.option("--description", default=None, help="One line saying what it does.")
+@click.option("--author", default=None, help="Author name.")
+@click.option("--license", "license_", default=None, help="License (e.g. MIT).")
+@pass_state
+def init(
+    state: CliState,
+    name: str,
+    version: str | None,
+    description: str | None,
+    author: str | None,
+    license_: str | None,
+) -> None:
+    """Scaffold a working plugin NAME (with a test) in the plugin directory."""
+    from modulacms.errors import ValidationFailed
+    from modulacms.plugin_runtime.manifest import check_name
+
+    problem = check_name(name)
+    if problem:
+        raise ValidationFailed(f"invalid plugin name: {problem}")
+    target = state.settings.plugins_dir / name
+    if target.exists():
+        raise click.ClickException(f"{target} already exists")
+    interactive = sys.stdout.isatty() and None in (version, description, author, license_)
+    if interactive:
+        version = version or click.prompt("Version", default="0.1.0")
+        description = description or click.prompt("Description")
+        author = author if author is not None else click.prompt("Author", default="")
+        license_ = license_ if license_ is not None else click.prompt("License", default="MIT")
+    elif not description:
+        raise click.UsageError("--description is required when not running interactively")
+    values = {
+        "name": name,
+        "version": _lua_text(version or "0.1.0"),
+        "description": _lua_text(description or ""),
+        "author": _lua_text(author or ""),
+        "license": _lua_text(license_ or ""),
+    }
+    (target / "lib").mkdir(parents=True)
+    (target / "test").mkdir()
+    (target / "init.lua").write_text(SCAFFOLD.format(**values), encoding="utf-8")
+    (target / "test" / "hello.test.lua").write_text(
+        SCAFFOLD_TEST.format(name=name), encoding="utf-8"
+    )
+    click.echo(f"created plugin scaffold at {target}")
+
+
+@plugin.command()
+@click.argument("path", type=click.Path(path_type=Path))
+def validate(path: Path) -> None:
+    """Check a plugin directory: init.lua, syntax, manifest."""
+    from modulacms.plugin_runtime.admin import validate_plugin
+
+    result = validate_plugin(path)
+    for field_name, message in result.errors:
+        click.echo(f"  ERROR   [{field_name}] {message}", err=True)
+    for field_name, message in result.warnings:
+        click.echo(f"  WARN    [{field_name}] {message}", err=True)
+    if not result.ok or result.manifest is None:
+        click.echo("Validation failed.", err=True)
+        raise SystemExit(1)
+    click.echo(f'plugin "{result.manifest.name}" v{result.manifest.version} is valid.')
+    if result.warnings:
+        click.echo(f"  {len(result.warnings)} warning(s) found.")
+
+
+@plugin.command()
+@click.argument("name")
+@json_option
+@pass_state
+def info(state: CliState, name: str, as_json: bool) -> None:
+    """Show a plugin's manifest, status, routes, hooks and domains."""
+    data = _admin(state).info(name)
+
+    def human() -> None:
+        for label, key in (
+            ("Name", "name"),
+            ("Version", "version"),
+            ("Description", "description"),
+            ("Author", "author"),
+            ("License", "license"),
+            ("Status", "status"),
+        ):
+            if data.get(key):
+                click.echo(f"{label + ':':13} {data[key]}")
+        if data["dependencies"]:
+            click.echo(f"{'Dependencies:':13} {', '.join(data['dependencies'])}")
+        for route in data["routes"]:
+            mark = "approved" if route["approved"] else "pending"
+            public = " (public)" if route["public"] else ""
+            click.echo(f"  route  {route['method']} {route['path']}{public}  {mark}")
+        for hook in data["hooks"]:
+            mark = "approved" if hook["approved"] else "pending"
+            click.echo(f"  hook   {hook['event']}:{hook['table']}  {mark}")
+        for domain in data["domains"]:
+            mark = "approved" if domain["approved"] else "pending"
+            click.echo(f"  domain {domain['domain']}  {mark}")
+
+    emit(as_json, data, human)
+
+
+def _set_status(state: CliState, name: str, enabled: bool) -> None:
+    _admin(state).set_enabled(name, enabled)
+    click.echo(f'plugin "{name}" {"enabled" if enabled else "disabled"} successfully.')
+
+
+@plugin.command()
+@click.argument("name")
+@pass_state
+def enable(state: CliState, name: str) -> None:
+    """Enable a plugin (a running server starts it)."""
+    _set_status(state, name, True)
+
+
+@plugin.command()
+@click.argument("name")
+@pass_state
+def disable(state: CliState, name: str) -> None:
+    """Disable a plugin (a running server stops it; it stays stopped on restart)."""
+    _set_status(state, name, False)
+
+
+@plugin.command()
+@click.argument("name")
+@pass_state
+def reload(state: CliState, name: str) -> None:
+    """Reload a plugin (validates it; a running server reloads it)."""
+    _admin(state).request_reload(name)
+    click.echo(f'plugin "{name}" reloaded successfully.')
+
+
+def _approval(
+    state: CliState,
+    name: str,
+    approved: bool,
+    route: str | None,
+    hook: str | None,
+    domain: str | None,
+    all_routes: bool,
+    all_hooks: bool,
+    yes: bool,
+) -> None:
+    admin = _admin(state)
+    actor = state.actor.name
+    verb = "Approved" if approved else "Revoked"
+    if route:
+        admin.approve_route(name, route, actor, approved)
+        click.echo(f'{verb} 1 route(s) for plugin "{name}".')
+    elif hook:
+        admin.approve_hook(name, hook, actor, approved)
+        click.echo(f'{verb} 1 hook(s) for plugin "{name}".')
+    elif domain:
+        admin.approve_domain(name, domain, actor, approved)
+        click.echo(f'{verb} 1 domain(s) for plugin "{name}".')
+    elif all_routes:
+        rows: list[Any] = admin.pending_routes(name, approved)
+        if not rows:
+            click.echo(
+                f'no pending routes for "{name}".'
+                if approved
+                else f'no approved routes for "{name}".'
+            )
+            return
+        for r in rows:
+            click.echo(f"  {r.method} {r.path}{' (public)' if r.public else ''}", err=True)
+        if _confirm(f"{verb[:-1].lower()}e {len(rows)} route(s)?", yes):
+            count = admin.set_routes(name, rows, approved, actor)
+            click.echo(f'{verb} {count} route(s) for plugin "{name}".')
+    elif all_hooks:
+        rows = admin.pending_hooks(name, approved)
+        if not rows:
+            click.echo(
+                f'no pending hooks for "{name}".'
+                if approved
+                else f'no approved hooks for "{name}".'
+            )
+            return
+        for h in rows:
+            click.echo(f"  {h.event}:{h.table}", err=True)
+        if _confirm(f"{verb[:-1].lower()}e {len(rows)} hook(s)?", yes):
+            count = admin.set_hooks(name, rows, approved, actor)
+            click.echo(f'{verb} {count} hook(s) for plugin "{name}".')
+    else:
+        raise click.UsageError("give one of --route, --hook, --domain, --all-routes, --all-hooks")
+
+
+def _approval_command(approved: bool) -> Any:
+    def command(
+        state: CliState,
+        name: str,
+        route: str | None,
+        hook: str | None,
+        domain: str | None,
+        all_routes: bool,
+        all_hooks: bool,
+        yes: bool,
+    ) -> None:
+        _approval(state, name, approved, route, hook, domain, all_routes, all_hooks, yes)
+
+    decorators: list[Callable[[Any], Any]] = [
+        click.argument("name"),
+        click.option("--route", help='One route, e.g. "GET /products".'),
+        click.option("--hook", help='One hook, e.g. "before_create:content_data".'),
+        click.option("--domain", help="One outbound domain, e.g. api.example.com."),
+        click.option("--all-routes", is_flag=True, help="Every route of the plugin."),
+        click.option("--all-hooks", is_flag=True, help="Every hook of the plugin."),
+        click.option("--yes", is_flag=True, help="Do not ask for confirmation."),
+        pass_state,
+    ]
+    wrapped: Any = command
+    for decorator in reversed(decorators):
+        wrapped = decorator(wrapped)
+    return wrapped
+
+
+plugin.command("approve", help="Approve a plugin's routes, hooks or outbound domains.")(
+    _approval_command(True)
+)
+plugin.command("revoke", help="Revoke approval of a plugin's routes, hooks or outbound domains.")(
+    _approval_command(False)
+)
+
+
+@plugin.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("-v", "--verbose", is_flag=True, help="Show every assertion failure in full.")
+@click.option("--filter", "name_filter", default="", help="Run tests whose name contains this.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per test (NDJSON).")
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds per test.")
+def test(path: Path, verbose: bool, name_filter: str, as_json: bool, timeout: float) -> None:
+    """Run a plugin's test/*.test.lua files; exit 0 all passed, 1 failures, 2 load error."""
+    from modulacms.plugin_runtime.harness import run_plugin_tests
+
+    code = run_plugin_tests(
+        path,
+        name_filter=name_filter,
+        timeout=timeout,
+        as_json=as_json,
+        verbose=verbose,
+        out=click.echo,
+    )
+    raise SystemExit(code)
