@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from modulacms.db.connection import Database
 from modulacms.db.migrate import migrate
@@ -18,8 +19,12 @@ class App:
 
     db: Database
     services: Services
+    plugins: Any = None  # a started PluginRuntime while serving with plugins enabled
 
     def close(self) -> None:
+        if self.plugins is not None:
+            self.plugins.close()
+            self.plugins = None
         self.db.close()
 
     def __enter__(self) -> App:

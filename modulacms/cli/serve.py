@@ -41,6 +41,25 @@ def server_options(settings: Settings) -> ServerOptions:
     )
 
 
+def serving_app(settings: Settings) -> Any:
+    """The project's app for one server process, with its plugins started when enabled."""
+    from modulacms.project import open_app
+
+    app = open_app(settings)
+    if settings.plugins_enabled:
+        from modulacms.plugin_runtime.options import RuntimeOptions
+        from modulacms.plugin_runtime.runtime import PluginRuntime
+
+        try:
+            app.plugins = PluginRuntime(
+                app.db, app.services, settings.plugins_dir, RuntimeOptions.from_settings(settings)
+            ).start()
+        except BaseException:
+            app.close()
+            raise
+    return app
+
+
 def urls_to_try(base: str, slugs: list[str]) -> list[str]:
     """A handful of addresses worth opening first."""
     urls = [f"{base}/api/v1/health"]
@@ -76,5 +95,7 @@ def serve(state: CliState, host: str | None, port: int | None, workers: int | No
             for address in urls_to_try(url, slugs):
                 click.echo(f"  {address}")
 
-        code: Any = run_server(server_options(settings), lambda: open_app(settings), on_ready=ready)
+        code: Any = run_server(
+            server_options(settings), lambda: serving_app(settings), on_ready=ready
+        )
     raise SystemExit(code)

@@ -27,6 +27,7 @@ from modulacms.http.context import Context
 from modulacms.http.dispatch import Dispatcher
 from modulacms.http.handlers import register_all
 from modulacms.http.handlers.content import route_state
+from modulacms.http.handlers.plugins import plugin_api
 from modulacms.http.options import ServerOptions
 from modulacms.http.ratelimit import RateLimiter
 from modulacms.http.routes import Router
@@ -128,13 +129,17 @@ def _serve_one(
     _wait_for_signal(stop)
     app = app_factory()
     try:
+        plugins = getattr(app, "plugins", None)
         server = build_server(
             app.services,
             options,
             worker=worker,
             reuse_port=reuse_port,
             change_token=change_token_of(app),
+            apis=[plugin_api(plugins)] if plugins is not None else [],
         )
+        if plugins is not None:
+            server.dispatcher.context.metrics.extra.append(plugins.metric_rows)
         server.start()
         if on_ready is not None:
             on_ready(server.url)
