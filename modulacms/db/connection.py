@@ -61,6 +61,7 @@ class Database:
         # (front ends such as the TUI run each call on a short-lived worker thread)
         self._readers: dict[threading.Thread, apsw.Connection] = {}
         self._readers_lock = threading.Lock()
+        self._bulk_lock = threading.Lock()
         self._closed = False
 
     # -- connections -------------------------------------------------------------------
@@ -79,6 +80,19 @@ class Database:
                     self._readers.pop(thread).close()
                 self._readers[threading.current_thread()] = reader
         return reader
+
+    @contextmanager
+    def bulk_read(self) -> Iterator[None]:
+        """Let one thread at a time run reads that fetch many rows.
+
+        SQLite releases the GIL around every row it steps, so a thread fetching hundreds of
+        rows queues for the GIL once per row behind the other threads; with many such
+        threads (a server answering previews) each hand-off stalls them all and throughput
+        falls several times below one thread's. Waiting here sleeps without the GIL, so the
+        thread that fetches keeps it between rows.
+        """
+        with self._bulk_lock:
+            yield
 
     @property
     def in_transaction(self) -> bool:

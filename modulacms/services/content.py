@@ -99,7 +99,10 @@ class ContentService:
     def tree(self, route: str, locale: str = "") -> RouteTree:
         """The draft tree of a route, loaded with three flat queries and assembled in memory."""
         target = self.routes.get(route)
-        rows = self.repo.route_nodes(target.route_id)
+        with self.db.bulk_read():
+            rows = self.repo.route_nodes(target.route_id)
+            values = self.repo.route_locale_values(target.route_id, "")
+            localized = self.repo.route_locale_values(target.route_id, locale) if locale else []
         width = 17
         datatypes: dict[str, Datatype] = {}
         nodes = []
@@ -109,8 +112,6 @@ class ContentService:
                 datatype = datatypes[r[width]] = datatype_from_row(r[width:])
             nodes.append((node_from_row(r), datatype))
         fields = self.schema.repo.attached({d.datatype_id for _, d in nodes})
-        values = self.repo.route_locale_values(target.route_id, "")
-        localized = self.repo.route_locale_values(target.route_id, locale) if locale else []
         return assemble(target, nodes, fields, values, localized)
 
     def trash(self) -> list[TrashEntry]:
