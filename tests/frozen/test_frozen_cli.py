@@ -76,7 +76,17 @@ def test_plugin_list(frozen: Frozen, site: Site) -> None:
     bundled = set(_json(site.init)["plugins"])
     listed = _json(frozen.run("--project", "site", "plugin", "list", "--json"))
     rows = listed["data"] if isinstance(listed, dict) else listed
-    assert bundled <= {row["name"] for row in rows}
+    valid = {row["name"] for row in rows if row["valid"]}
+    assert bundled <= valid, rows
+
+
+def test_bundled_plugins_pass_their_own_lua_tests(frozen: Frozen, site: Site) -> None:
+    # runs each plugin's test/*.test.lua in the binary's own Lua runtime
+    for name in _json(site.init)["plugins"]:
+        done = frozen.run("--project", "site", "plugin", "test", f"site/plugins/{name}")
+        summary = done.stdout.strip().splitlines()[-1]
+        assert " passed, 0 failed" in summary, done.stdout
+        assert not summary.startswith("0 passed"), done.stdout
 
 
 def test_backup_create(frozen: Frozen, site: Site) -> None:
