@@ -20,11 +20,12 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from modulacms.errors import PluginError
 from modulacms.plugin_runtime import gojson
 from modulacms.plugin_runtime.api.json import nesting_within
 from modulacms.plugin_runtime.convert import lua_type
@@ -79,6 +80,14 @@ class BridgeRequest:
     client_ip: str = ""
     authenticated: bool = False
     request_id: str | None = None
+    authenticate: Callable[[], bool] | None = None
+    """Called (once) only for non-public routes, when ``authenticated`` is False; lets
+    the HTTP layer skip credential checks for public routes."""
+
+    def signed_in(self) -> bool:
+        if self.authenticated:
+            return True
+        return self.authenticate() if self.authenticate is not None else False
 
 
 @dataclass(slots=True)
@@ -202,7 +211,7 @@ class PluginBridge:
         instance, route, params = matched
         if not self.manager.approvals_snapshot.route(instance.name, route.method, route.path):
             return not_found
-        if not route.public and not request.authenticated:
+        if not route.public and not request.signed_in():
             return error_response(401, "UNAUTHORIZED", "authentication required", rid)
         if not self.limiter.allow(request.client_ip):
             return error_response(429, "RATE_LIMITED", "rate limit exceeded", rid, Retry_After="1")
@@ -291,7 +300,9 @@ class PluginBridge:
                 if not result.ok:
                     return self._failure(instance, result, labels, started, rid, breaker=False)
                 if _is_table(result):
-                    response = vm.sandbox.export(result.first)
+                    response = self._convert(vm, instance, result)
+                    if response is None:
+                        return error_response(500, "HANDLER_ERROR", "internal plugin error", rid)
                     return self._write(instance, response, labels, started, rid)
             current = vm.registered.routes.get(route.key)
             if current is None:
@@ -302,9 +313,20 @@ class PluginBridge:
             if not _is_table(result):
                 log.warning("plugin %s %s returned no table", instance.name, route.key)
                 return error_response(500, "HANDLER_ERROR", "internal plugin error", rid)
-            response = vm.sandbox.export(result.first)
+            response = self._convert(vm, instance, result)
+            if response is None:
+                instance.breaker.record_failure("response could not be converted")
+                return error_response(500, "HANDLER_ERROR", "internal plugin error", rid)
         instance.breaker.record_success()
         return self._write(instance, response, labels, started, rid)
+
+    @staticmethod
+    def _convert(vm: Any, instance: Any, result: ExecResult) -> Any:
+        try:
+            return vm.sandbox.convert(result.first)
+        except PluginError as exc:
+            log.warning("plugin %s returned an unusable response: %s", instance.name, exc)
+            return None
 
     def _failure(
         self,
@@ -367,7 +389,7 @@ class PluginBridge:
             if response.get("body") is not None:
                 log.warning("plugin %s: response has both json and body; using json", instance.name)
             try:
-                body = gojson.encode(response["json"]).encode("utf-8")
+                body = gojson.encode_converted(response["json"]).encode("utf-8")
             except ValueError:
                 return error_response(500, "HANDLER_ERROR", "internal plugin error", rid)
             headers = [(k, v) for k, v in headers if k.lower() != "content-type"]

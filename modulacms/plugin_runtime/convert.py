@@ -22,6 +22,9 @@ from lupa import lua51
 LuaScalar: TypeAlias = None | bool | int | float | str | bytes
 LuaValue: TypeAlias = LuaScalar | list["LuaValue"] | dict[str, "LuaValue"]
 
+_TABLE = type(lua51.LuaRuntime().table())
+_SCALARS = frozenset({int, float, bool, type(None)})
+
 # Conservative per-object costs of the Lua 5.1 heap on 64-bit builds.
 _STRING_COST = 48
 _TABLE_COST = 96
@@ -53,26 +56,85 @@ def _string(raw: bytes) -> str | bytes:
         return raw
 
 
-def from_lua(value: object) -> LuaValue:
-    """Convert a (checked) Lua value to plain Python data per spec §3."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, bytes):
-        return _string(value)
-    if lua_type(value) != "table":
-        return None  # functions, threads, userdata
-    table: Any = value
+class ConversionError(ValueError):
+    """A Lua value too large or too deep (or cyclic) to hand to the host."""
+
+
+MAX_DEPTH = 32
+MAX_NODES = 100_000
+
+
+class _Budget:
+    __slots__ = ("left", "max_depth", "max_nodes")
+
+    def __init__(self, max_depth: int, max_nodes: int) -> None:
+        self.left = max_nodes
+        self.max_depth = max_depth
+        self.max_nodes = max_nodes
+
+
+def from_lua(value: object, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> LuaValue:
+    """Convert a Lua value to plain Python data per spec §3.
+
+    Tables are read raw (no metamethod runs). At most ``max_nodes`` values are converted
+    and tables nest at most ``max_depth`` levels (a reference cycle exceeds it); beyond
+    that :class:`ConversionError` is raised, so a hostile value (a cycle, a shared
+    subtable repeated 2^40 times) cannot make the host loop or allocate without bound.
+    """
+    if type(value) is not _TABLE:
+        return _scalar(value)
+    return _table(value, _Budget(max_depth, max_nodes), 1)
+
+
+def _scalar(value: Any) -> LuaValue:
+    kind = type(value)
+    if kind is bytes:
+        try:
+            return str(value.decode("utf-8"))
+        except UnicodeDecodeError:
+            return value  # type: ignore[no-any-return]
+    if kind in _SCALARS:
+        return value  # type: ignore[no-any-return]
+    return None
+
+
+def _table(table: Any, budget: _Budget, depth: int) -> LuaValue:
+    if depth > budget.max_depth:
+        raise ConversionError(
+            f"value nested too deeply (more than {budget.max_depth} levels, or a cycle)"
+        )
     items = list(table.items())
-    if items and all(type(k) is int for k, _ in items):
-        keys = sorted(k for k, _ in items)
-        if keys[0] == 1 and keys[-1] == len(keys):
+    budget.left -= len(items) + 1
+    if budget.left < 0:
+        raise ConversionError(f"value too large (more than {budget.max_nodes} entries)")
+    if not items:
+        return {}
+    if type(items[0][0]) is int and all(type(k) is int for k, _ in items):
+        keys = [k for k, _ in items]
+        if keys[0] != 1 or keys[-1] != len(keys):
+            keys.sort()
             items.sort(key=lambda kv: kv[0])
-            return [from_lua(v) for _, v in items]
+        if keys[0] == 1 and keys[-1] == len(keys):
+            return [
+                _table(v, budget, depth + 1) if type(v) is _TABLE else _scalar(v) for _, v in items
+            ]
     out: dict[str, LuaValue] = {}
     for k, v in items:
-        name = _key(k)
-        if name is not None:
-            out[name] = from_lua(v)
+        name = k.decode("utf-8", "replace") if type(k) is bytes else _key(k)
+        if name is None:
+            continue
+        kind = type(v)
+        if kind is bytes:
+            try:
+                out[name] = v.decode("utf-8")
+            except UnicodeDecodeError:
+                out[name] = v
+        elif kind is _TABLE:
+            out[name] = _table(v, budget, depth + 1)
+        elif kind in _SCALARS:
+            out[name] = v
+        else:
+            out[name] = None
     return out
 
 
@@ -84,6 +146,34 @@ def from_lua_map(value: object) -> dict[str, LuaValue] | None:
     if isinstance(converted, list):
         return {str(i + 1): v for i, v in enumerate(converted)}
     return None
+
+
+def _flat_rows(rows: list[Any]) -> tuple[list[dict[bytes, Any]], int] | None:
+    """Fast path of :func:`prepare` for database rows: dicts of str keys to scalars."""
+    out = []
+    total = 0
+    slots = 0
+    for row in rows:
+        if type(row) is not dict:
+            return None
+        item: dict[bytes, Any] = {}
+        for key, value in row.items():
+            kind = type(value)
+            if kind is str:
+                raw = value.encode("utf-8", "surrogateescape")
+                total += len(raw) + len(key)
+                item[key.encode()] = raw
+            elif kind is int or kind is float or kind is bool or kind is bytes:
+                if kind is int and not -_EXACT <= value <= _EXACT:
+                    return None
+                total += len(key) + (len(value) if kind is bytes else 0)
+                item[key.encode()] = value
+            elif value is not None:
+                return None
+        slots += len(item)
+        out.append(item)
+    cost = _TABLE_COST * (len(out) + 1) + slots * (_SLOT_COST + 2 * _STRING_COST) + total
+    return out, cost
 
 
 def prepare(value: object) -> tuple[Any, int]:
@@ -106,6 +196,10 @@ def prepare(value: object) -> tuple[Any, int]:
     if isinstance(value, bytes | bytearray | memoryview):
         raw = bytes(value)
         return raw, _STRING_COST + len(raw)
+    if type(value) is dict:
+        flat = _flat_rows([value])
+        if flat is not None:
+            return flat[0][0], flat[1]
     if isinstance(value, dict):
         out: dict[bytes | int, Any] = {}
         cost = _TABLE_COST
@@ -128,6 +222,10 @@ def prepare(value: object) -> tuple[Any, int]:
             cost += c + _SLOT_COST + (_STRING_COST + len(pk) if isinstance(pk, bytes) else 0)
         return out, cost
     if isinstance(value, list | tuple):
+        if value and type(value[0]) is dict and type(value) is list:
+            fast = _flat_rows(value)
+            if fast is not None:
+                return fast
         seq: list[Any] = []
         cost = _TABLE_COST
         for v in value:

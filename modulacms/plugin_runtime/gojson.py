@@ -60,6 +60,43 @@ def _plain(value: Any, odd: list[float]) -> Any:
     return value
 
 
+_EXPONENT = re.compile(r"[0-9]e-")
+
+
+def _suspect(text: str) -> bool:
+    """Could ``text`` hold a number Go writes differently (``2.0``, ``1e-05``)? Substring
+    tests first: they are cheap, and false alarms only cost the slow path."""
+    if ".0," in text or ".0}" in text or ".0]" in text or text.endswith(".0"):
+        return True
+    return "e-" in text and _EXPONENT.search(text) is not None
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError(f"json: unsupported type {type(value).__name__}")
+
+
+_FAST = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False, default=_as_text
+)
+
+
+def encode_converted(value: Any) -> str:
+    """:func:`encode` for values made by ``convert.from_lua`` (integral numbers are
+    already ``int``): one C-level ``json.dumps`` unless a number needs Go's formatting."""
+    try:
+        text = _FAST.encode(value)
+    except ValueError:
+        return encode(value)  # the slow path names the bad value the way Go does
+    if _suspect(text):
+        return encode(value)
+    for raw, escaped in _ESCAPES:
+        if raw in text:
+            text = text.replace(raw, escaped)
+    return text
+
+
 def encode(value: Any) -> str:
     """Encode plain data (``dict``/``list``/scalars) like Go's ``json.Marshal``."""
     odd: list[float] = []

@@ -97,6 +97,7 @@ class HookEngine:
         self._lock = threading.Lock()
         self._by_plugin: dict[str, list[HookEntry]] = {}
         self._index: dict[tuple[str, str], list[HookEntry]] = {}
+        self._ordered: dict[tuple[str, str], list[HookEntry]] = {}
         self._sequence = 0
         self._slots = threading.BoundedSemaphore(max(1, self.options.hook_max_concurrent_after))
         self._executor = ThreadPoolExecutor(
@@ -135,6 +136,7 @@ class HookEngine:
             for entry in entries:
                 index.setdefault((entry.event, entry.table), []).append(entry)
         self._index = index
+        self._ordered = {}
 
     def entries(self) -> list[HookEntry]:
         with self._lock:
@@ -149,19 +151,22 @@ class HookEngine:
 
     def chain(self, event: str, table: str) -> list[HookEntry]:
         """The hooks that would run for (event, table), in order."""
-        index = self._index
-        candidates = index.get((event, table), []) + (
-            index.get((event, "*"), []) if table != "*" else []
-        )
-        if not candidates:
+        ordered = self._ordered.get((event, table))
+        if ordered is None:
+            index = self._index
+            candidates = index.get((event, table), []) + (
+                index.get((event, "*"), []) if table != "*" else []
+            )
+            ordered = sorted(candidates, key=HookEntry.sort_key)
+            self._ordered[(event, table)] = ordered
+        if not ordered:
             return []
         approvals = self.manager.approvals_snapshot
-        chosen = [
+        return [
             e
-            for e in candidates
+            for e in ordered
             if approvals.hook(e.plugin, e.event, e.table) and not self.breaker.disabled(e.key)
         ]
-        return sorted(chosen, key=HookEntry.sort_key)
 
     # -- running one hook ----------------------------------------------------------------
 
@@ -198,7 +203,7 @@ class HookEngine:
                 result = vm.run(handler, dict(data))
                 returned = None
                 if result.ok and not before and result.first is not None:
-                    returned = vm.sandbox.export(result.first)
+                    returned = vm.sandbox.convert(result.first)
         finally:
             _local.depth -= 1
             instance.pool.release(vm)
@@ -374,7 +379,7 @@ class HookEngine:
             with vm.checkout(timeout=timeout, ops=self.options.hook_max_ops):
                 table = vm.sandbox.to_lua(data)
                 result = vm.run(handler, table)
-                response = vm.sandbox.export(result.first) if result.ok else None
+                response = vm.sandbox.convert(result.first) if result.ok else None
                 state = vm.sandbox.export(table) if result.ok else None
         except Exception:
             log.exception("read hook of plugin %s failed", entry.plugin)

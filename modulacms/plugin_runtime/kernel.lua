@@ -28,7 +28,6 @@ local clock, relax, tighten = host.clock, host.relax, host.tighten
 local host_print, host_source = host.print, host.source
 local interval, short_interval = config.interval, config.short_interval
 local big_heap_kb = config.big_heap_kb
-local max_depth, max_nodes = config.max_depth, config.max_nodes
 local max_string = config.max_string
 local pattern_budget, find_budget = config.pattern_budget, config.find_budget
 local heavy_step = config.heavy_step
@@ -132,38 +131,8 @@ local function heavy(units)
 end
 
 ------------------------------------------------------------------------------------------
--- values crossing into the host: bounded, acyclic, raw (no metamethod ever runs)
-
-local function walk(v, depth, seen, left)
-  if type(v) ~= "table" then return left - 1 end
-  if depth > max_depth then
-    error("value nested too deeply (more than " .. max_depth .. " levels)", 0)
-  end
-  if seen[v] then error("value contains a reference cycle", 0) end
-  seen[v] = true
-  left = left - 1
-  local k, x = next(v)
-  while k ~= nil do
-    if left <= 0 then
-      error("value too large (more than " .. max_nodes .. " entries)", 0)
-    end
-    left = walk(x, depth + 1, seen, left - 1)
-    k, x = next(v, k)
-  end
-  seen[v] = nil
-  return left
-end
-
-local function check_value(v)
-  if type(v) == "table" then walk(v, 1, {}, max_nodes) end
-end
-
-local function check_args(n, ...)
-  for i = 1, n do
-    local v = select(i, ...)
-    if type(v) == "table" then walk(v, 1, {}, max_nodes) end
-  end
-end
+-- values crossing into the host are read raw and bounded by the host's converter
+-- (convert.from_lua): no metamethod runs, depth and size are limited there.
 
 local function describe(e)
   local t = type(e)
@@ -196,8 +165,6 @@ local function settle(ok, ...)
     if kind == "timeout" or kind == "budget" then return kind, trip_msg end
     return kind, describe((...))
   end
-  local checked, err = pcall(check_args, select("#", ...), ...)
-  if not checked then return "error", describe(err) end
   return "ok", ...
 end
 
@@ -220,7 +187,7 @@ end
 
 -- Call plugin function `fn` under the current checkout. Returns a status string
 -- ("ok", "error", "memory", "timeout", "budget") followed by the results (ok) or a
--- message. Results are checked with `walk` before the host reads them.
+-- message. The host converts results with its bounded, raw converter.
 function K.run(fn, ...)
   if not armed then return "error", "no checkout is armed" end
   if trip_kind == "timeout" or trip_kind == "budget" then return trip_kind, trip_msg end
@@ -242,11 +209,10 @@ end
 local RAISE = 1
 local HOST_FAILED = "internal error in host function"
 
--- Wrap Python callable `fn`. It receives the arguments (tables already checked) and
--- returns (status, count, a, b): status 0 = return `count` values (0..2), 1 = raise `a`.
+-- Wrap Python callable `fn`. It receives the raw arguments and returns
+-- (status, count, a, b): status 0 = return `count` values (0..2), 1 = raise `a`.
 function K.host_function(fn)
   return function(...)
-    check_args(select("#", ...), ...)
     relax()
     local ok, status, n, a, b = pcall(fn, ...)
     tighten()
@@ -564,18 +530,10 @@ function K.where(level)
   return info.short_src, info.currentline
 end
 
--- Check a value before the host reads it outside an execution.
-function K.checked(v)
-  local ok, err = pcall(check_value, v)
-  if ok then return true end
-  return false, describe(err)
-end
-
 function K.global_type(name)
   return type(rawget(env, name))
 end
 
-K.check_value = check_value
 K.describe = describe
 K.heavy = heavy
 K.in_kernel = in_kernel

@@ -33,7 +33,7 @@ LabelKey = tuple[tuple[str, str], ...]
 
 
 def _labels(labels: Mapping[str, object]) -> LabelKey:
-    return tuple(sorted((k, str(v)) for k, v in labels.items()))
+    return tuple(sorted([(k, v if type(v) is str else str(v)) for k, v in labels.items()]))
 
 
 @dataclass
@@ -95,6 +95,12 @@ class MetricsRegistry:
     def gauge(self, name: str, labels: Mapping[str, object] | None = None) -> float | None:
         with self._lock:
             return self._gauges.get(name, {}).get(_labels(labels or {}))
+
+    def samples(self, name: str, labels: Mapping[str, object] | None = None) -> list[float]:
+        """The recorded samples of a histogram series, oldest first (bounded)."""
+        with self._lock:
+            hist = self._histograms.get(name, {}).get(_labels(labels or {}))
+            return list(hist.samples) if hist else []
 
     def quantile(self, name: str, q: float, labels: Mapping[str, object] | None = None) -> float:
         """Quantile of a histogram's recorded samples (for benchmarks and tests)."""

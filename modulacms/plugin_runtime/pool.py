@@ -40,6 +40,15 @@ class PoolClosed(PluginError):
     code = "plugin_unavailable"
 
 
+class _Waiter:
+    """One checkout waiting in line; ``vm`` is set by the releasing thread."""
+
+    __slots__ = ("vm",)
+
+    def __init__(self) -> None:
+        self.vm: PluginVM | None = None
+
+
 class PoolState(StrEnum):
     OPEN = "open"
     DRAINING = "draining"
@@ -69,6 +78,8 @@ class VMPool:
         self._general: deque[PluginVM] = deque(vms[self.reserved_size :])
         self._reserved: deque[PluginVM] = deque(vms[: self.reserved_size])
         self._out = 0
+        self._waiting: deque[_Waiter] = deque()
+        self._hook_waiting: deque[_Waiter] = deque()
         self.state = PoolState.OPEN
         self.replaced = 0
 
@@ -83,21 +94,37 @@ class VMPool:
         if self.state is not PoolState.OPEN:
             raise PoolClosed(f'plugin "{self.plugin}" pool is {self.state.value}')
 
+    def _wait(self, queue: deque[_Waiter], started: float, deadline: float, what: str) -> PluginVM:
+        """Queue up (first come, first served) until a returned VM is handed over.
+        Called with the lock held; returns with it held."""
+        waiter = _Waiter()
+        queue.append(waiter)
+        while waiter.vm is None:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.state is not PoolState.OPEN:
+                break
+            self._cond.wait(left)
+        if waiter.vm is None:
+            queue.remove(waiter)
+            self._record_wait(started)
+            self._check_open()
+            raise PoolExhausted(what)
+        self._record_wait(started)
+        return waiter.vm
+
     def acquire(self, timeout: float | None = None) -> PluginVM:
-        """A general VM (HTTP requests, lifecycle calls)."""
+        """A general VM (HTTP requests, lifecycle calls), waiting in line."""
         started = time.monotonic()
         deadline = started + (self._timeout if timeout is None else timeout)
         with self._cond:
-            while True:
-                self._check_open()
-                if self._general:
-                    self._out += 1
-                    self._record_wait(started)
-                    return self._general.popleft()
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise PoolExhausted(f'all VMs of plugin "{self.plugin}" are busy')
-                self._cond.wait(left)
+            self._check_open()
+            if self._general and not self._waiting:
+                self._out += 1
+                self._record_wait(started)
+                return self._general.popleft()
+            return self._wait(
+                self._waiting, started, deadline, f'all VMs of plugin "{self.plugin}" are busy'
+            )
 
     def acquire_for_hook(self, timeout: float | None = None) -> PluginVM:
         """A general VM if one is idle right now, else a reserved one (waiting briefly)."""
@@ -105,20 +132,41 @@ class VMPool:
         deadline = started + (self._timeout if timeout is None else timeout)
         with self._cond:
             self._check_open()
-            if self._general:
+            if self._general and not self._waiting:
                 self._out += 1
                 self._record_wait(started)
                 return self._general.popleft()
-            while True:
-                self._check_open()
-                if self._reserved:
-                    self._out += 1
-                    self._record_wait(started)
-                    return self._reserved.popleft()
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise PoolExhausted(f'hook VM pool exhausted for plugin "{self.plugin}"')
-                self._cond.wait(left)
+            if self._reserved:
+                self._out += 1
+                self._record_wait(started)
+                return self._reserved.popleft()
+            return self._wait(
+                self._hook_waiting,
+                started,
+                deadline,
+                f'hook VM pool exhausted for plugin "{self.plugin}"',
+            )
+
+    def _hand_over(self, vm: PluginVM) -> None:
+        """Give a returned VM to the longest waiter, or put it back (lock held)."""
+        waiter: _Waiter | None = None
+        if self.state is not PoolState.OPEN:
+            self._general.append(vm)
+        elif len(self._reserved) < self.reserved_size:
+            if self._hook_waiting:
+                waiter = self._hook_waiting.popleft()
+            else:
+                self._reserved.append(vm)
+        elif self._waiting:
+            waiter = self._waiting.popleft()
+        elif self._hook_waiting:
+            waiter = self._hook_waiting.popleft()
+        else:
+            self._general.append(vm)
+        if waiter is not None:
+            waiter.vm = vm
+            self._out += 1
+        self._cond.notify_all()
 
     def release(self, vm: PluginVM) -> None:
         """Return a VM; replace it when unhealthy; close it when the pool is closed."""
@@ -143,11 +191,7 @@ class VMPool:
                 return
         with self._cond:
             self._out -= 1
-            if len(self._reserved) < self.reserved_size:
-                self._reserved.append(vm)
-            else:
-                self._general.append(vm)
-            self._cond.notify_all()
+            self._hand_over(vm)
 
     @contextmanager
     def lease(self, *, hook: bool = False, timeout: float | None = None) -> Iterator[PluginVM]:

@@ -35,7 +35,13 @@ from typing import Any
 from lupa import lua51
 
 from modulacms.errors import PluginError, PluginLoadError
-from modulacms.plugin_runtime.convert import LuaValue, from_lua, lua_type, prepare
+from modulacms.plugin_runtime.convert import (
+    ConversionError,
+    LuaValue,
+    from_lua,
+    lua_type,
+    prepare,
+)
 from modulacms.plugin_runtime.options import SandboxLimits
 from modulacms.resources import read_text
 
@@ -75,7 +81,8 @@ class ExecStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ExecResult:
-    """Outcome of :meth:`Sandbox.run`: raw (checked) Lua values or an error message."""
+    """Outcome of :meth:`Sandbox.run`: raw Lua values (convert them with
+    :meth:`Sandbox.convert`) or an error message."""
 
     status: ExecStatus
     values: tuple[Any, ...] = ()
@@ -170,8 +177,6 @@ class Sandbox:
                 b"interval": limits.hook_interval,
                 b"short_interval": limits.short_hook_interval,
                 b"big_heap_kb": limits.big_heap_bytes // 1024,
-                b"max_depth": limits.max_depth,
-                b"max_nodes": limits.max_nodes,
                 b"max_string": limits.max_string,
                 b"pattern_budget": limits.pattern_budget,
                 b"find_budget": limits.find_budget,
@@ -222,6 +227,8 @@ class Sandbox:
                 return (_RAISE, 1, exc.message.encode("utf-8", "replace"))
             except _NoRoom:
                 return (_RAISE, 1, MEMORY_ERROR.encode())
+            except ConversionError as exc:
+                return (_RAISE, 1, str(exc).encode())
             except Exception:
                 log.exception("host function %s failed in plugin %s", label, self.name)
                 return (_RAISE, 1, b"internal error in host function")
@@ -291,13 +298,15 @@ class Sandbox:
         """Lua type name of global ``name`` (read raw)."""
         return str(self._kernel[b"global_type"](name.encode()).decode())
 
-    def export(self, value: Any) -> LuaValue:
-        """Check (size, depth, cycles) and convert a Lua value outside an execution."""
-        ok, err = _pad(self._kernel[b"checked"](value), 2)
-        if not ok:
-            message = err.decode("utf-8", "replace") if isinstance(err, bytes) else "invalid"
-            raise PluginError(message)
-        return from_lua(value)
+    def convert(self, value: Any) -> LuaValue:
+        """Convert a Lua value for the host, bounded by this VM's depth and size limits;
+        raises :class:`PluginError` for a value beyond them (or cyclic)."""
+        try:
+            return from_lua(value, max_depth=self.limits.max_depth, max_nodes=self.limits.max_nodes)
+        except ConversionError as exc:
+            raise PluginError(str(exc)) from None
+
+    export = convert
 
     def arm(self, timeout: float, instructions: int | None = None) -> None:
         """Start a checkout: a deadline ``timeout`` seconds from now and a budget."""

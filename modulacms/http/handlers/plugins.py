@@ -36,10 +36,12 @@ def plugin_api(runtime: Any) -> Api:
     def serve(request: Request, ctx: Context) -> Response:
         from modulacms.plugin_runtime.bridge import BridgeRequest
 
-        try:
-            signed_in = current_actor(request, ctx) is not None
-        except Unauthorized:
-            signed_in = False
+        def signed_in() -> bool:
+            try:
+                return current_actor(request, ctx) is not None
+            except Unauthorized:
+                return False
+
         answer = bridge.handle(
             BridgeRequest(
                 method=request.method,
@@ -48,7 +50,7 @@ def plugin_api(runtime: Any) -> Api:
                 headers=list(request.headers.items()),
                 body=request.body,
                 client_ip=request.client_ip,
-                authenticated=signed_in,
+                authenticate=signed_in,
                 request_id=request.header("X-Request-ID") or None,
             )
         )

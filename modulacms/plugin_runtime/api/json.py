@@ -46,7 +46,7 @@ def install(vm: PluginVM) -> Any:
 
     def encode(value: Any = None, *_: Any) -> tuple[Any, ...]:
         try:
-            return (gojson.encode(from_lua(value)),)
+            return (gojson.encode_converted(from_lua(value)),)
         except (gojson.JsonEncodeError, ValueError) as exc:
             raise HostRaise(f"json.encode: {exc}") from None
 

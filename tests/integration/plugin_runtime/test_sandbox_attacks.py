@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from modulacms.errors import PluginError
 from modulacms.plugin_runtime.convert import from_lua
 from modulacms.plugin_runtime.options import SandboxLimits
 from modulacms.plugin_runtime.sandbox import ExecResult, ExecStatus, Sandbox
@@ -103,9 +104,6 @@ def memory() -> Sandbox:
         ("attack_table_growth", "not enough memory"),
         ("attack_concat", "not enough memory"),
         ("attack_table_concat", "not enough memory"),
-        ("attack_huge_return", "value too large"),
-        ("attack_cycle_return", "reference cycle"),
-        ("attack_deep_return", "nested too deeply"),
     ],
 )
 def test_memory_bombs_end_in_an_error(memory: Sandbox, attack: str, message: str) -> None:
@@ -114,6 +112,25 @@ def test_memory_bombs_end_in_an_error(memory: Sandbox, attack: str, message: str
     assert message in result.message
     assert memory.memory_used() <= LIMITS.memory_limit + LIMITS.memory_headroom
     assert plain(call(memory, "ok")) == [1000]
+
+
+@pytest.mark.parametrize(
+    ("attack", "message"),
+    [
+        ("attack_huge_return", "value too large"),
+        ("attack_cycle_return", "or a cycle"),
+        ("attack_deep_return", "nested too deeply"),
+    ],
+)
+def test_hostile_return_values_are_refused_by_the_converter(
+    memory: Sandbox, attack: str, message: str
+) -> None:
+    started = time.monotonic()
+    result = call(memory, attack, timeout=2.0)
+    assert result.ok
+    with pytest.raises(PluginError, match=message):
+        memory.convert(result.first)
+    assert time.monotonic() - started < 1.0
 
 
 def test_memory_errors_caught_by_pcall_stay_contained(memory: Sandbox) -> None:

@@ -1,0 +1,211 @@
+"""``scripts/bench plugins``: the cost of running CMS features as sandboxed Lua.
+
+Three figures, measured in one run against baselines doing the same work without Lua:
+
+* ``route_vs_core``: the bundled shop plugin's ``GET /products?limit=100`` (100 products
+  as JSON) against a Python handler mounted in the same server that runs the same query
+  through the same store and writes the same JSON; both over keep-alive HTTP on
+  127.0.0.1, measured alternately. Target ≤ 1.3×.
+* ``hooks_vs_none``: creating content through the content service with one approved
+  before-hook and one after-hook installed against the same service with no dispatcher,
+  in batches of 20 creates; a batch ends when its after-hooks have run, so their cost
+  counts (but not a thread hand-off per create). Target ≤ 1.3×.
+* ``checkout_p99``: the 99th percentile of the time a request waits for a VM while 16
+  clients hammer the plugin route (4 VMs, 100 ms checkout timeout). Target ≤ 100 ms.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bench.common import info, paired_medians, result
+
+SUITE = "plugins"
+ROOT = Path(__file__).resolve().parent.parent
+HOOKS_PLUGIN = """
+plugin_info = { name = "bench_hooks", version = "1.0.0", description = "bench hooks" }
+
+hooks.on("before_create", "content_data", function(data)
+  if data._table ~= "content_data" then error("unexpected table") end
+end)
+
+hooks.on("after_create", "content_data", function(data)
+  if data.content_data_id == nil then error("no id") end
+end)
+"""
+
+
+def _get(conn: http.client.HTTPConnection, path: str, token: str) -> bytes:
+    conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+    reply = conn.getresponse()
+    body = reply.read()
+    if reply.status != 200:
+        raise RuntimeError(f"GET {path} -> {reply.status}: {body[:200]!r}")
+    return body
+
+
+def run(quick: bool = False) -> None:
+    from modulacms.app import build_app
+    from modulacms.core.events import NullDispatcher
+    from modulacms.core.models import Actor
+    from modulacms.db.plugin_store import PluginStore
+    from modulacms.http.api import Api
+    from modulacms.http.handlers.plugins import plugin_api
+    from modulacms.http.options import ServerOptions
+    from modulacms.http.responses import Response
+    from modulacms.http.runner import build_server
+    from modulacms.http.testing import build_sample_site, make_people, wait_until_up
+    from modulacms.plugin_runtime import gojson
+    from modulacms.plugin_runtime.options import RuntimeOptions
+    from modulacms.plugin_runtime.runtime import PluginRuntime
+
+    runs = 41 if quick else 201
+    tmp = Path(tempfile.mkdtemp(prefix="modulacms-bench-plugins-"))
+    app = build_app(tmp / "site.db")
+    build_sample_site(app.services, tree_nodes=3)
+    token = make_people(app.services)["admin"]
+    plugins = tmp / "plugins"
+    plugins.mkdir()
+    shutil.copytree(ROOT / "plugins" / "shop", plugins / "shop")
+    (plugins / "bench_hooks").mkdir()
+    (plugins / "bench_hooks" / "init.lua").write_text(HOOKS_PLUGIN)
+    # the per-address rate limit would turn the 16-client run into 429s: lift it here
+    options = RuntimeOptions(rate_limit=1_000_000)
+    runtime = PluginRuntime(app.db, app.services, plugins, options).start()
+    app.plugins = runtime
+    store = runtime.approvals
+    for name in ("shop", "bench_hooks"):
+        store.set_all_routes(name, True, "bench")
+        store.set_all_hooks(name, True, "bench")
+    runtime.manager.refresh_approvals(force=True)
+
+    plugin_store = PluginStore(app.db)
+    columns = ["name", "sku", "price", "stock", "in_stock", "category", "description"]
+    rows = [
+        [
+            f"Product {i:03d}",
+            f"SKU-{i:04d}",
+            round(1 + i * 0.37, 2),
+            i % 7,
+            1 if i % 7 else 0,
+            ("tools", "garden", "kitchen")[i % 3],
+            "A sturdy, well made thing for everyday use.",
+        ]
+        for i in range(300)
+    ]
+    for start in range(0, len(rows), 100):
+        plugin_store.insert_many("shop", "products", columns, rows[start : start + 100])
+    core = Api("bench")
+
+    @core.get("/api/v1/bench/products", "The same listing in Python", permission=None)
+    def products(request: Any, ctx: Any) -> Response:
+        rows = plugin_store.query("shop", "products", {"order_by": "name", "limit": 100})
+        body = {"data": rows, "limit": 100, "offset": 0}
+        return Response(200, gojson.encode(body).encode())
+
+    server = build_server(
+        app.services,
+        replace(ServerOptions(access_log=None), host="127.0.0.1", port=0),
+        apis=[plugin_api(runtime), core],
+    )
+    server.start()
+    wait_until_up("127.0.0.1", server.port)
+    try:
+        plugin_path = "/api/v1/plugins/shop/products?limit=100&sort=name"
+        core_path = "/api/v1/bench/products"
+        conn_a = http.client.HTTPConnection("127.0.0.1", server.port)
+        conn_b = http.client.HTTPConnection("127.0.0.1", server.port)
+        a = json.loads(_get(conn_a, plugin_path, token))
+        b = json.loads(_get(conn_b, core_path, token))
+        assert a == b, "plugin and core responses differ"
+        t_plugin, t_core = paired_medians(
+            lambda: _get(conn_a, plugin_path, token),
+            lambda: _get(conn_b, core_path, token),
+            runs=runs,
+        )
+        info(SUITE, "route_plugin_ms", t_plugin * 1000, "ms")
+        info(SUITE, "route_core_ms", t_core * 1000, "ms")
+        result(SUITE, "route_vs_core", t_plugin / t_core, "ratio", "<=", 1.3)
+
+        content = app.services.content
+        engine = runtime.manager.hooks
+        system = Actor.system()
+        counter = iter(range(10**9))
+
+        batch = 20
+
+        def create_with_hooks() -> None:
+            app.services.set_hooks(engine)
+            for _ in range(batch):
+                content.create("/tree", "card", {"heading": f"h{next(counter)}"}, system)
+            engine.wait_idle(5)  # the after-hooks' work is part of the cost
+
+        def create_without() -> None:
+            app.services.set_hooks(NullDispatcher())
+            for _ in range(batch):
+                content.create("/tree", "card", {"heading": f"n{next(counter)}"}, system)
+
+        batches = max(5, runs // 10)
+        t_hooks, t_none = paired_medians(create_with_hooks, create_without, runs=batches)
+        t_hooks, t_none = t_hooks / batch, t_none / batch
+        app.services.set_hooks(engine)
+        fired = runtime.metrics.counter_total("plugin.hook.after", plugin="bench_hooks")
+        assert fired >= batches * batch, "after-hooks did not run"
+        info(SUITE, "create_with_hooks_ms", t_hooks * 1000, "ms")
+        info(SUITE, "create_without_hooks_ms", t_none * 1000, "ms")
+        result(SUITE, "hooks_vs_none", t_hooks / t_none, "ratio", "<=", 1.3)
+
+        waits = _concurrent(server.port, token, plugin_path, 16, 1.0 if quick else 3.0, runtime)
+        info(SUITE, "concurrent_requests", waits["requests"], "requests")
+        info(SUITE, "concurrent_exhausted", waits["exhausted"], "responses")
+        info(SUITE, "checkout_p50", waits["p50"], "ms")
+        result(SUITE, "checkout_p99", waits["p99"], "ms", "<=", 100.0)
+    finally:
+        server.stop(grace=5.0)
+        app.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _concurrent(
+    port: int, token: str, path: str, clients: int, seconds: float, runtime: Any
+) -> dict[str, float]:
+    """Hammer ``path`` from ``clients`` threads; checkout waits (failed ones included)."""
+    metrics = runtime.metrics
+    labels = {"plugin": "shop"}
+    seen = len(metrics.samples("plugin.vm.checkout_wait_ms", labels))
+    before = metrics.counter_total("plugin.http.requests", plugin="shop")
+    stop = time.monotonic() + seconds
+    exhausted = [0]
+    lock = threading.Lock()
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        while time.monotonic() < stop:
+            conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+            reply = conn.getresponse()
+            reply.read()
+            if reply.status == 503:
+                with lock:
+                    exhausted[0] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    samples = sorted(metrics.samples("plugin.vm.checkout_wait_ms", labels)[seen:])
+    done = metrics.counter_total("plugin.http.requests", plugin="shop") - before
+
+    def pct(q: float) -> float:
+        return samples[min(len(samples) - 1, int(q * len(samples)))] if samples else 0.0
+
+    return {"requests": done, "exhausted": exhausted[0], "p50": pct(0.5), "p99": pct(0.99)}
