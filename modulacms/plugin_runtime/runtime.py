@@ -223,8 +223,10 @@ class HotReloader:
         debounce: float = 1.0,
         cooldown: float = 10.0,
         slow: float = 10.0,
+        poll_interval: float = 2.0,
     ) -> None:
         self.manager = manager
+        self.poll_interval = poll_interval
         self.debounce = debounce
         self.cooldown = cooldown
         self.slow = slow
@@ -297,8 +299,15 @@ class HotReloader:
             self._pending[name] = (checksum, time.monotonic())
 
     def _tick_loop(self) -> None:
+        last_poll = time.monotonic()
         while not self._stop.wait(0.2):
             try:
+                # Checksums every poll_interval as well: file events can be missed (a
+                # change made while the watcher starts, file systems without inotify).
+                if time.monotonic() - last_poll >= self.poll_interval:
+                    last_poll = time.monotonic()
+                    for name in self.manager.names():
+                        self._note(name)
                 self.tick()
             except Exception:
                 log.exception("hot reload tick failed")
