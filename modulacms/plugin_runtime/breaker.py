@@ -113,8 +113,9 @@ class HookBreaker:
         return f"{plugin}:{event}:{table}"
 
     def disabled(self, key: str) -> bool:
-        with self._lock:
-            return key in self._disabled
+        # A set membership test needs no lock: writers replace or mutate the set under
+        # the lock and a reader sees either state.
+        return key in self._disabled
 
     def record_success(self, key: str) -> None:
         with self._lock:

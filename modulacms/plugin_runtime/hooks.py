@@ -189,7 +189,13 @@ class HookEngine:
         if instance is None or instance.pool is None:
             return None, None, None
         try:
-            vm = instance.pool.acquire_for_hook()
+            # Before-hooks hold the write transaction: they may take the reserved VMs.
+            # After-hooks run in the background and wait in line for a general VM, so a
+            # burst of them never starves the next before-hook.
+            if before:
+                vm = instance.pool.acquire_for_hook()
+            else:
+                vm = instance.pool.acquire(timeout=timeout)
         except (PoolExhausted, PoolClosed):
             return ExecResult(ExecStatus.ERROR, message="pool exhausted"), instance, None
         started = time.monotonic()

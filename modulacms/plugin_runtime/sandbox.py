@@ -52,6 +52,7 @@ _RETURN = 0
 _RAISE = 1
 _SAFETY_MARGIN = 64 * 1024
 MEMORY_ERROR = "not enough memory"
+_TIMEOUT_MESSAGE = b"plugin execution timed out: context deadline exceeded"
 
 HostFunction = Callable[..., tuple[Any, ...] | None]
 """A Python function callable from Lua.
@@ -136,6 +137,7 @@ class Sandbox:
         self._source_loader = source_loader
         self._print_sink = print_sink
         self._armed = False
+        self._budget_messages: dict[int, bytes] = {}
         self.closed = False
         self._runtime = lua51.LuaRuntime(
             encoding=None,
@@ -311,12 +313,11 @@ class Sandbox:
     def arm(self, timeout: float, instructions: int | None = None) -> None:
         """Start a checkout: a deadline ``timeout`` seconds from now and a budget."""
         budget = self.limits.instruction_limit if instructions is None else instructions
-        self._arm(
-            time.monotonic() + timeout,
-            budget,
-            b"plugin execution timed out: context deadline exceeded",
-            f"plugin exceeded its instruction budget ({budget} instructions)".encode(),
-        )
+        message = self._budget_messages.get(budget)
+        if message is None:
+            message = f"plugin exceeded its instruction budget ({budget} instructions)".encode()
+            self._budget_messages[budget] = message
+        self._arm(time.monotonic() + timeout, budget, _TIMEOUT_MESSAGE, message)
         self._armed = True
 
     def disarm(self) -> None:
