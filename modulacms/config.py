@@ -252,8 +252,9 @@ class Settings:
     plugins_instruction_budget: int = _setting(
         "plugins",
         "instruction_budget",
-        10_000_000,
-        "Lua instructions per call (coroutines and finalizers included) before it is stopped.",
+        1_000_000_000,
+        "Lua instructions per call (coroutines and finalizers included) before it is stopped; "
+        "the wall-clock timeout usually ends a runaway call first.",
         minimum=1000,
     )
     plugins_hook_max_ops: int = _setting(
