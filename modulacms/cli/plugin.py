@@ -1,4 +1,5 @@
-"""``modulacms plugin list|init|validate|info|test|enable|disable|approve|revoke|reload``.
+"""``modulacms plugin list|init|validate|info|install|test|enable|disable|approve|revoke|
+reload|cleanup``.
 
 Every command works on the project database whether or not a server runs; a running
 server picks changes up within its sync interval (see ``plugin_runtime/runtime.py``).
@@ -345,6 +346,69 @@ plugin.command("approve", help="Approve a plugin's routes, hooks or outbound dom
 plugin.command("revoke", help="Revoke approval of a plugin's routes, hooks or outbound domains.")(
     _approval_command(False)
 )
+
+
+@plugin.command()
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_state
+def install(state: CliState, name: str, yes: bool) -> None:
+    """Register plugin NAME as installed and record its pipeline capabilities."""
+    from modulacms.plugin_runtime.admin import usable_capabilities
+
+    admin = _admin(state)
+    manifest = admin.checked_manifest(name)
+    click.echo(f"{'Name:':14} {manifest.name}")
+    click.echo(f"{'Version:':14} {manifest.version}")
+    click.echo(f"{'Description:':14} {manifest.description}")
+    click.echo(f"{'Author:':14} {manifest.author or '-'}")
+    capabilities = usable_capabilities(manifest)
+    click.echo(f"{'Capabilities:':14} {'-' if not capabilities else ''}".rstrip())
+    for c in capabilities:
+        click.echo(f"  {c.table}.{c.op} -> {c.handler} (priority {c.priority})")
+    access = manifest.core_access_map
+    click.echo(f"{'Core access:':14} {'-' if not access else ''}".rstrip())
+    for table, ops in access.items():
+        click.echo(f"  {table}: {', '.join(ops) or '-'}")
+    if not _confirm("Install this plugin?", yes):
+        click.echo("install cancelled.")
+        return
+    click.echo(admin.install(name).message)
+
+
+@plugin.command()
+@click.option("--yes", is_flag=True, help="Drop the orphaned tables (default: only list them).")
+@json_option
+@pass_state
+def cleanup(state: CliState, yes: bool, as_json: bool) -> None:
+    """List plugin tables no plugin in the plugin directory owns; drop them with --yes."""
+    admin = _admin(state)
+    orphans = admin.orphaned_tables()
+    if not yes:
+        if as_json:
+            print_json({"orphaned_tables": orphans, "count": len(orphans), "action": "dry_run"})
+        elif not orphans:
+            click.echo("no orphaned plugin tables.")
+        else:
+            for table in orphans:
+                click.echo(f"  {table}")
+            click.echo(f"{len(orphans)} orphaned table(s); run with --yes to drop them.")
+        return
+    dropped, refused = admin.drop_orphaned_tables(orphans)
+    if as_json:
+        print_json(
+            {
+                "dropped": dropped,
+                "count": len(dropped),
+                "skipped": [{"table": r.table, "reason": r.reason} for r in refused],
+            }
+        )
+        return
+    for table in dropped:
+        click.echo(f"  dropped {table}")
+    for refusal in refused:
+        click.echo(f"  kept {refusal.table}: {refusal.reason}", err=True)
+    click.echo(f"dropped {len(dropped)} orphaned table(s).")
 
 
 @plugin.command()

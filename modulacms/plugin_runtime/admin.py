@@ -14,21 +14,26 @@ loading the plugin once in a short-lived runtime (the same load the server perfo
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import shutil
 import tempfile
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from modulacms.core.clock import now
 from modulacms.db.connection import Database
 from modulacms.db.plugin_store import PluginStore
-from modulacms.errors import NotFound, PluginLoadError, ValidationFailed
+from modulacms.db.repositories.pipelines import Pipeline, PipelineRepository
+from modulacms.db.repositories.plugin_tables import PluginTables, Refusal
+from modulacms.errors import BadRequest, NotFound, PluginLoadError, ValidationFailed
 from modulacms.plugin_runtime.approvals import ApprovalSnapshot, ApprovalStore, HookRow, RouteRow
 from modulacms.plugin_runtime.loader import discover, extract_manifest
 from modulacms.plugin_runtime.manager import PluginManager
-from modulacms.plugin_runtime.manifest import Manifest, ManifestError
+from modulacms.plugin_runtime.manifest import Capability, Manifest, ManifestError
 from modulacms.plugin_runtime.options import RuntimeOptions
 from modulacms.plugin_runtime.sandbox import Sandbox
 from modulacms.plugin_runtime.services import HostServices
@@ -123,6 +128,7 @@ class PluginAdmin:
         self.services = services
         self.options = options or RuntimeOptions()
         self.approvals = ApprovalStore(db)
+        self.pipes = PipelineRepository(db)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -266,6 +272,226 @@ class PluginAdmin:
         self.sync(name)
         with self.db.transaction() as conn:
             conn.execute("UPDATE plugins SET date_modified = ? WHERE name = ?", (now(), name))
+
+    # -- install, capabilities and the pipeline registry (spec §1.2, §9.5, §13) ----------
+
+    def checked_manifest(self, name: str) -> Manifest:
+        """The manifest of ``<plugin_dir>/<name>`` after the full ``validate`` checks;
+        raises ``NotFound`` (no such plugin) or ``ValidationFailed`` (invalid)."""
+        path = self.plugin_dir / name
+        if not (path / "init.lua").is_file():
+            raise NotFound("plugin", name, f"plugin not found: {name}")
+        check = validate_plugin(path, self.options)
+        if not check.ok or check.manifest is None:
+            problems = "; ".join(f"[{f}] {m}" for f, m in check.errors)
+            raise ValidationFailed(f'plugin "{name}" is not valid: {problems}')
+        return check.manifest
+
+    def install(self, name: str) -> InstallResult:
+        """Create the ``plugins`` row (status ``installed``, approved access = the
+        manifest's ``core_access``) and the plugin's pipelines. Idempotent: an installed
+        plugin is left alone; one the server auto-registered before its capabilities were
+        recorded gets them now."""
+        manifest = self.checked_manifest(name)
+        before = self.approvals.status(name)
+        with self.db.transaction():
+            self._register(manifest)
+            recorded = self._stored_hash(name) == ""
+            count = self._record(manifest) if recorded else 0
+        status = self.approvals.status(name) or "installed"
+        if before is None:
+            message = f'plugin "{name}" v{manifest.version} installed ({count} capabilities).'
+        elif recorded:
+            message = (
+                f'plugin "{name}" was already registered (status {status}); '
+                f"its {count} capabilities are now recorded."
+            )
+        else:
+            message = f'plugin "{name}" is already installed (status {status}); nothing changed.'
+        return InstallResult(name, manifest.version, before is None, status, count, message)
+
+    def sync_capabilities(self, name: str) -> CapabilitySync:
+        """Rewrite the plugin's pipelines and manifest hash from the manifest on disk
+        (registering the plugin first when it has no row yet)."""
+        manifest = self.checked_manifest(name)
+        old = {_entry_key(p) for p in self.pipes.entries(name)}
+        with self.db.transaction():
+            self._register(manifest)
+            count = self._record(manifest)
+        new = {_entry_key(p) for p in self.pipes.entries(name)}
+        return CapabilitySync(
+            name,
+            manifest.version,
+            count,
+            tuple(sorted(new - old)),
+            tuple(sorted(old - new)),
+            manifest_hash(manifest),
+        )
+
+    def auto_register(self, manifests: Iterable[Manifest]) -> list[str]:
+        """Spec §1.2 step 4 for discovered plugins: register unknown ones and record the
+        capabilities of any whose capabilities were never recorded; returns those names."""
+        recorded = []
+        for manifest in manifests:
+            with self.db.transaction():
+                self._register(manifest)
+                if self._stored_hash(manifest.name) == "":
+                    self._record(manifest)
+                    recorded.append(manifest.name)
+        return recorded
+
+    def capability_drift(self, manifest: Manifest) -> dict[str, Any]:
+        """How the stored registry and manifest hash differ from ``manifest`` (a
+        running plugin's); informational, as in the original."""
+        stored = {_entry_key(p) for p in self.pipes.entries(manifest.name)}
+        wanted = {f"{c.table}.{c.op}:{c.handler}" for c in usable_capabilities(manifest)}
+        stored_hash = self._stored_hash(manifest.name)
+        return {
+            "capability_drift": {
+                "added": sorted(wanted - stored),
+                "removed": sorted(stored - wanted),
+            },
+            "manifest_drift": bool(stored_hash) and stored_hash != manifest_hash(manifest),
+        }
+
+    def pipelines(self) -> list[Pipeline]:
+        """Every registry entry, grouped by ``<table>.<op>`` in chain order."""
+        return self.pipes.entries()
+
+    def pipelines_dry_run(self, table: str, op: str) -> DryRun:
+        """The chain ``<table>.<op>`` would run, without running anything: entries of
+        disabled or failed plugins are listed as skipped."""
+        if not table or not op:
+            raise BadRequest('"table" and "op" are required')
+        status = self.approvals.known_plugins()
+        chain: list[Pipeline] = []
+        skipped: list[tuple[Pipeline, str]] = []
+        for entry in self.pipes.chain(table, op):
+            state = status.get(entry.plugin, "")
+            if state in ("disabled", "failed"):
+                skipped.append((entry, f"plugin {state}"))
+            else:
+                chain.append(entry)
+        return DryRun(table, op, chain, skipped)
+
+    # -- orphaned plugin tables ---------------------------------------------------------
+
+    def known_plugins(self) -> set[str]:
+        """Plugins whose tables are never orphaned: every directory of the plugin
+        directory holding an ``init.lua`` (by directory name, and by ``plugin_info.name``
+        when it can be read), valid or not, so a plugin that is broken mid-edit keeps its
+        data."""
+        known: set[str] = set()
+        if not self.plugin_dir.is_dir():
+            return known
+        for entry in self.plugin_dir.iterdir():
+            if not entry.is_dir() or not (entry / "init.lua").is_file():
+                continue
+            known.add(entry.name)
+            try:
+                known.add(extract_manifest(entry, limits=self.options.limits).name)
+            except PluginLoadError:
+                pass
+        return known
+
+    def orphaned_tables(self) -> list[str]:
+        """``plugin_`` tables that no known plugin owns (core tables excluded)."""
+        return PluginTables(self.db).orphans(self.known_plugins())
+
+    def drop_orphaned_tables(self, tables: Sequence[str]) -> tuple[list[str], list[Refusal]]:
+        """Drop those of ``tables`` that are still orphaned when re-checked; returns
+        ``(dropped, refused)``. Refuses to run without a plugin directory, where every
+        plugin table would look orphaned."""
+        if not self.plugin_dir.is_dir():
+            raise BadRequest(
+                f"plugin directory {self.plugin_dir} does not exist; refusing to drop tables "
+                "(every plugin table would look orphaned)"
+            )
+        dropped, refused = PluginTables(self.db).drop_orphans(tables, self.known_plugins())
+        for table in dropped:
+            log.warning("dropped orphaned plugin table %s", table)
+        return dropped, refused
+
+    def _register(self, manifest: Manifest) -> None:
+        self.approvals.register_plugin(
+            manifest.name,
+            manifest.version,
+            manifest.description,
+            manifest.author,
+            manifest.core_access_map,
+        )
+
+    def _stored_hash(self, name: str) -> str:
+        value = self.db.scalar("SELECT manifest_hash FROM plugins WHERE name = ?", (name,))
+        return "" if value is None else str(value)
+
+    def _record(self, manifest: Manifest) -> int:
+        """Store the capabilities and the manifest hash (inside the caller's transaction)."""
+        count = self.pipes.replace(manifest.name, manifest.version, usable_capabilities(manifest))
+        self.db.connection().execute(
+            "UPDATE plugins SET manifest_hash = ?, date_modified = ? WHERE name = ?",
+            (manifest_hash(manifest), now(), manifest.name),
+        )
+        return count
+
+
+@dataclass(frozen=True, slots=True)
+class InstallResult:
+    """What :meth:`PluginAdmin.install` did; ``installed`` is False when the plugin
+    already had a row."""
+
+    name: str
+    version: str
+    installed: bool
+    status: str
+    capabilities: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilitySync:
+    """What :meth:`PluginAdmin.sync_capabilities` changed (entries as
+    ``<table>.<op>:<handler>``)."""
+
+    name: str
+    version: str
+    count: int
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    manifest_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class DryRun:
+    """The chain of one registry key, and the entries that would not run."""
+
+    table: str
+    op: str
+    chain: list[Pipeline]
+    skipped: list[tuple[Pipeline, str]]
+
+
+def usable_capabilities(manifest: Manifest) -> list[Capability]:
+    """The manifest's capabilities that name a table, an operation and a handler (the
+    others cannot be keyed, so they are left out of the registry)."""
+    usable = []
+    for capability in manifest.capabilities:
+        if capability.table and capability.op and capability.handler:
+            usable.append(capability)
+        else:
+            log.warning("plugin %s: capability without table, op or handler ignored", manifest.name)
+    return usable
+
+
+def manifest_hash(manifest: Manifest) -> str:
+    """SHA-256 of the manifest's canonical JSON (the fields, not the file's bytes, so
+    reformatting ``init.lua`` is not drift)."""
+    text = json.dumps(asdict(manifest), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _entry_key(entry: Pipeline) -> str:
+    return f"{entry.key}:{entry.handler}"
 
 
 class _NoPrune:
