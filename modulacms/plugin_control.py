@@ -50,6 +50,10 @@ class AdminPluginControl:
     # -- reading ------------------------------------------------------------------------
 
     def plugins(self) -> list[PluginSummary]:
+        with self._lock:
+            return self._plugins()
+
+    def _plugins(self) -> list[PluginSummary]:
         admin = self.admin
         stored = self._stored()
         pending: dict[str, int] = {}
@@ -80,6 +84,12 @@ class AdminPluginControl:
         return out
 
     def detail(self, name: str) -> PluginDetail:
+        # one at a time: a UI may ask again before the first load (which registers the
+        # plugin) has finished, and must not then read its rows half-written
+        with self._lock:
+            return self._detail(name)
+
+    def _detail(self, name: str) -> PluginDetail:
         admin = self.admin
         listed = {n: (m, problem) for n, m, problem in admin.plugins()}
         if name not in listed:

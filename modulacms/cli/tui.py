@@ -23,8 +23,15 @@ def tui(state: CliState) -> None:
     project = state.project()
     settings = project.settings
     services = state.services
+    actor = cli_actor("tui")
+    plugins = None
+    if settings.plugins_enabled:
+        from modulacms.plugin_control import lazy_control
+
+        # built on first use (F6), so lupa is imported only when the Plugins area opens
+        plugins = lazy_control(settings, state.app().db, actor.name, services=services)
     configure_logging(
         "tui", level=settings.logging_level, debug=state.debug, log_file=settings.log_file
     )
     with project_use(settings, "tui"):
-        run_tui(services, cli_actor("tui"), project_name=project.root.name)
+        run_tui(services, actor, project_name=project.root.name, plugins=plugins)

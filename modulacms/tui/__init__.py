@@ -17,15 +17,24 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from modulacms.core.models import Actor
+    from modulacms.core.plugins import PluginControl
     from modulacms.services.registry import Services
 
 
-def run_tui(services: Services, actor: Actor, *, project_name: str = "") -> None:
+def run_tui(
+    services: Services,
+    actor: Actor,
+    *,
+    project_name: str = "",
+    plugins: PluginControl | None = None,
+) -> None:
     """Run the terminal admin on ``services`` as ``actor`` until the user quits.
 
-    Blocks; the caller owns (and closes) the database behind ``services``. Textual is
-    imported here rather than at module level so that importing this package stays cheap.
+    ``plugins`` drives the Plugins area (F6); without it the area says how to switch
+    plugins on. Blocks; the caller owns (and closes) the database behind ``services``.
+    Textual is imported here rather than at module level so that importing this package
+    stays cheap.
     """
     from modulacms.tui.app import ModulaApp
 
-    ModulaApp(services, actor, project_name=project_name).run()
+    ModulaApp(services, actor, project_name=project_name, plugins=plugins).run()

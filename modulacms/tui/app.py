@@ -13,6 +13,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 
 from modulacms.core.models import Actor
+from modulacms.core.plugins import PluginControl
 from modulacms.errors import ModulaError
 from modulacms.resources import read_text
 from modulacms.services.registry import Services
@@ -22,6 +23,7 @@ from modulacms.tui.modals.choice import ChoiceModal
 from modulacms.tui.modals.help import HelpModal
 from modulacms.tui.screens.activity import ActivityScreen
 from modulacms.tui.screens.content import ContentScreen
+from modulacms.tui.screens.plugins import PluginsScreen
 from modulacms.tui.screens.routes import RoutesScreen
 from modulacms.tui.screens.schema import SchemaScreen
 from modulacms.tui.screens.users import UsersScreen
@@ -40,6 +42,7 @@ class ModulaApp(App[None]):
         "schema": SchemaScreen,
         "routes": RoutesScreen,
         "users": UsersScreen,
+        "plugins": PluginsScreen,
         "activity": ActivityScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -54,11 +57,20 @@ class ModulaApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
 
-    def __init__(self, services: Services, actor: Actor, *, project_name: str = "") -> None:
+    def __init__(
+        self,
+        services: Services,
+        actor: Actor,
+        *,
+        project_name: str = "",
+        plugins: PluginControl | None = None,
+    ) -> None:
         super().__init__()
         self.services = services
         self.actor = actor
         self.project_name = project_name
+        self.plugins = plugins
+        """Plugin administration, or None when the project has plugins switched off."""
         self.areas: dict[str, AreaScreen] = {}
         """The area screens created so far, by mode (they register on mount)."""
 

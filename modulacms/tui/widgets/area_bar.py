@@ -11,6 +11,7 @@ AREAS: tuple[tuple[str, str, str], ...] = (
     ("schema", "Schema", "f3"),
     ("routes", "Routes", "f4"),
     ("users", "Users", "f5"),
+    ("plugins", "Plugins", "f6"),
     ("activity", "Activity", "f7"),
 )
 """(mode, title, key) of every area, in the order they are shown."""
