@@ -5,16 +5,18 @@
 ``/api/v1/plugins/...`` goes to its bridge, which does the plugin-side checks and writes
 the JSON error envelope itself; the admin endpoints list, reload, enable and disable
 plugins and approve or revoke routes, hooks and outbound domains (changes are stored in
-the database, as the CLI's are).
+the database, as the CLI's are); the pipeline registry, capability sync and orphaned
+table cleanup go through ``PluginAdmin``, which the CLI uses too.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
-from modulacms.errors import BadRequest, RateLimited, Unauthorized
-from modulacms.http.api import Api
+from modulacms.errors import BadRequest, ModulaError, RateLimited, Unauthorized
+from modulacms.http.api import BOOLEAN, INTEGER, STRING, Api, Param, Schema, obj
 from modulacms.http.auth import current_actor, require
 from modulacms.http.context import Context
 from modulacms.http.request import Request
@@ -24,14 +26,96 @@ READ = "plugins:read"
 ADMIN = "plugins:admin"
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 OBJECT = {"type": "object"}
+STRINGS: Schema = {"type": "array", "items": STRING}
+ENTRY = obj(
+    ("plugin", "handler", "priority"),
+    plugin=STRING,
+    handler=STRING,
+    priority=INTEGER,
+    plugin_version=STRING,
+)
+PIPELINES = obj(
+    ("pipelines", "count"),
+    pipelines={
+        "type": "array",
+        "items": obj(
+            ("key", "table", "op", "entries"),
+            key=STRING,
+            table=STRING,
+            op=STRING,
+            entries={"type": "array", "items": ENTRY},
+        ),
+    },
+    count=INTEGER,
+)
+DRY_RUN = obj(
+    ("key", "table", "op", "chain", "skipped", "count", "action"),
+    key=STRING,
+    table=STRING,
+    op=STRING,
+    chain={"type": "array", "items": ENTRY},
+    skipped={"type": "array", "items": obj(("reason",), reason=STRING)},
+    count=INTEGER,
+    action=STRING,
+)
+ORPHANS = obj(
+    ("orphaned_tables", "count", "action"), orphaned_tables=STRINGS, count=INTEGER, action=STRING
+)
+CLEANUP_BODY = obj(("confirm", "tables"), confirm=BOOLEAN, tables=STRINGS)
+DROPPED = obj(
+    ("dropped", "count", "skipped"),
+    dropped=STRINGS,
+    count=INTEGER,
+    skipped={"type": "array", "items": obj(("table", "reason"), table=STRING, reason=STRING)},
+)
+SYNCED = obj(
+    ("ok", "plugin", "version", "capabilities", "added", "removed"),
+    ok=BOOLEAN,
+    plugin=STRING,
+    version=STRING,
+    capabilities=INTEGER,
+    added=STRINGS,
+    removed=STRINGS,
+    manifest_hash=STRING,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _entry(entry: Any) -> dict[str, Any]:
+    return {
+        "plugin": entry.plugin,
+        "handler": entry.handler,
+        "priority": entry.priority,
+        "plugin_version": entry.plugin_version,
+    }
+
+
+def _record_capabilities(admin: Any, manager: Any) -> None:
+    """Spec §1.2/§9.5: the capabilities of discovered plugins are stored on first
+    registration. The manager registers the ``plugins`` rows at start-up; the pipelines
+    of plugins seen for the first time are recorded here, once per server start."""
+    manifests = [i.ctx.source.manifest for i in manager.instances.values()]
+    try:
+        recorded = admin.auto_register(manifests)
+    except ModulaError as exc:
+        log.warning("recording plugin capabilities failed: %s", exc.message)
+        return
+    if recorded:
+        log.info("recorded capabilities of plugins %s", ", ".join(recorded))
 
 
 def plugin_api(runtime: Any) -> Api:
     """The endpoint table of ``runtime`` (plugin routes plus the admin API)."""
+    from modulacms.plugin_runtime.admin import PluginAdmin
+
     api = Api("plugins")
     manager = runtime.manager
     bridge = runtime.bridge
     store = runtime.approvals
+    admin = PluginAdmin(manager.plugin_dir, runtime.db, runtime.services, runtime.options)
+    synced: dict[str, float] = {}
+    _record_capabilities(admin, manager)
 
     def serve(request: Request, ctx: Context) -> Response:
         from modulacms.plugin_runtime.bridge import BridgeRequest
@@ -167,6 +251,88 @@ def plugin_api(runtime: Any) -> Api:
             )(approval(kind, flag))
 
     @api.get(
+        "/api/v1/admin/plugins/cleanup",
+        "Orphaned plugin tables (dry run)",
+        permission=ADMIN,
+        response=ORPHANS,
+        errors=(401, 403),
+    )
+    def list_orphans(request: Request, ctx: Context) -> Response:
+        require(request, ctx, ADMIN)
+        tables = admin.orphaned_tables()
+        return json_response({"orphaned_tables": tables, "count": len(tables), "action": "dry_run"})
+
+    @api.post(
+        "/api/v1/admin/plugins/cleanup",
+        "Drop orphaned plugin tables",
+        permission=ADMIN,
+        body=CLEANUP_BODY,
+        response=DROPPED,
+        errors=(400, 401, 403),
+        description="Each named table is re-checked and dropped only if it is still a "
+        "plugin table that no plugin in the plugin directory owns; others are listed "
+        "under skipped with the reason.",
+    )
+    def drop_orphans(request: Request, ctx: Context) -> Response:
+        require(request, ctx, ADMIN)
+        body = request.json_object()
+        tables = body.get("tables")
+        if body.get("confirm") is not True:
+            raise BadRequest('"confirm": true is required to drop tables')
+        if not isinstance(tables, list) or not tables:
+            raise BadRequest('"tables" list required')
+        if not all(isinstance(t, str) for t in tables):
+            raise BadRequest('"tables" entries must be strings')
+        dropped, refused = admin.drop_orphaned_tables(tables)
+        skipped = [{"table": r.table, "reason": r.reason} for r in refused]
+        return json_response({"dropped": dropped, "count": len(dropped), "skipped": skipped})
+
+    @api.get(
+        "/api/v1/admin/pipelines",
+        "The pipeline registry",
+        permission=READ,
+        response=PIPELINES,
+        errors=(401, 403),
+    )
+    def list_pipelines(request: Request, ctx: Context) -> Response:
+        require(request, ctx, READ)
+        groups: dict[str, dict[str, Any]] = {}
+        entries = admin.pipelines()
+        for entry in entries:
+            group = groups.setdefault(
+                entry.key, {"key": entry.key, "table": entry.table, "op": entry.op, "entries": []}
+            )
+            group["entries"].append(_entry(entry))
+        return json_response({"pipelines": list(groups.values()), "count": len(entries)})
+
+    @api.get(
+        "/api/v1/admin/pipelines/dry-run",
+        "The chain one table and operation would run",
+        permission=READ,
+        response=DRY_RUN,
+        query=(
+            Param("table", {"type": "string"}, "table name, e.g. content_data", required=True),
+            Param("op", {"type": "string"}, "operation, e.g. before_create", required=True),
+        ),
+        errors=(400, 401, 403),
+        description="Nothing is executed: the registry is metadata, as in the original.",
+    )
+    def dry_run(request: Request, ctx: Context) -> Response:
+        require(request, ctx, READ)
+        run = admin.pipelines_dry_run(request.arg("table") or "", request.arg("op") or "")
+        return json_response(
+            {
+                "key": f"{run.table}.{run.op}",
+                "table": run.table,
+                "op": run.op,
+                "chain": [_entry(e) for e in run.chain],
+                "skipped": [{**_entry(e), "reason": why} for e, why in run.skipped],
+                "count": len(run.chain),
+                "action": "dry_run",
+            }
+        )
+
+    @api.get(
         "/api/v1/admin/plugins/{name}",
         "One plugin",
         permission=READ,
@@ -195,6 +361,35 @@ def plugin_api(runtime: Any) -> Api:
                 raise RateLimited("plugin was reloaded moments ago", retry_after=10)
         manager.reload(name)
         return json_response({"ok": True, "plugin": name})
+
+    @api.post(
+        "/api/v1/admin/plugins/{name}/sync-capabilities",
+        "Rewrite a plugin's pipelines and manifest hash from disk",
+        permission=ADMIN,
+        response=SYNCED,
+        errors=(401, 403, 404, 422, 429),
+    )
+    def sync_capabilities(request: Request, ctx: Context) -> Response:
+        require(request, ctx, ADMIN)
+        name = request.params["name"]
+        watcher = getattr(runtime, "watcher", None)
+        last = synced.get(name)
+        if watcher is not None and last is not None:
+            if time.monotonic() - last < watcher.cooldown:
+                raise RateLimited("capabilities were synced moments ago", retry_after=10)
+        result = admin.sync_capabilities(name)
+        synced[name] = time.monotonic()
+        return json_response(
+            {
+                "ok": True,
+                "plugin": name,
+                "version": result.version,
+                "capabilities": result.count,
+                "added": list(result.added),
+                "removed": list(result.removed),
+                "manifest_hash": result.manifest_hash,
+            }
+        )
 
     @api.post(
         "/api/v1/admin/plugins/{name}/enable",
