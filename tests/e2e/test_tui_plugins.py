@@ -155,7 +155,7 @@ async def test_disable_enable_and_reload(project) -> None:
         await go(pilot, "y")
         assert status(app_, "hello") == "disabled"
         assert not screen.plugins[0].enabled
-        assert "(disabled)" in text_of(screen, "#plugin-info")
+        assert "disabled" in text_of(screen, "#plugin-info")
         await go(pilot, "e")  # enabling asks nothing
         assert status(app_, "hello") == "enabled"
         assert screen.plugins[0].enabled

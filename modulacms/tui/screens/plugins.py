@@ -22,6 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Static
 
 from modulacms.core.plugins import (
+    STATUS_NOT_REGISTERED,
     PluginControl,
     PluginDetail,
     PluginDomain,
@@ -54,7 +55,20 @@ SHOWN_IN_CONFIRM = 8
 
 
 def _mark(approved: bool) -> Text:
-    return Text("✓ approved", style="green") if approved else Text("· pending", style="yellow")
+    return Text("yes", style="green") if approved else Text("no", style="yellow")
+
+
+def _status(p: PluginSummary) -> Text:
+    """What a running server does with the plugin, in one word."""
+    if not p.valid:
+        return Text("invalid", style="red")
+    if p.status == "failed":
+        return Text("failed", style="red")
+    if not p.enabled:
+        return Text("disabled", style="dim")
+    if p.status == STATUS_NOT_REGISTERED:
+        return Text("new", style="yellow")
+    return Text("enabled", style="green")
 
 
 class PluginsTable(PlainTable[Cell]):
@@ -103,8 +117,9 @@ class PluginsScreen(AreaScreen):
         Binding("r", "reload", "Reload", tooltip="Re-read the plugin; a running server reloads it"),
     ]
     DEFAULT_CSS = """
-    PluginsScreen #plugins-list { width: 36; min-width: 30; }
-    PluginsScreen #plugin-info { height: auto; max-height: 5; }
+    PluginsScreen #plugins-list { width: 32; border-right: vkey $panel; }
+    PluginsScreen #plugins-list DataTable { height: 1fr; }
+    PluginsScreen #plugin-info { height: auto; max-height: 6; }
     PluginsScreen #plugin-error { color: $error; }
     PluginsScreen .area-detail DataTable { height: 1fr; min-height: 3; }
     PluginsScreen #plugins-off { padding: 1 2; height: 1fr; }
@@ -128,7 +143,7 @@ class PluginsScreen(AreaScreen):
             yield Footer()
             return
         with Horizontal(classes="area-body"):
-            with Vertical(classes="area-list pane", id="plugins-list"):
+            with Vertical(classes="pane", id="plugins-list"):
                 yield Static("Plugins", id="plugins-title", classes="pane-title")
                 yield PluginsTable(cursor_type="row", id="plugins-table")
                 yield Static("", id="plugins-hint", classes="hint")
@@ -147,9 +162,9 @@ class PluginsScreen(AreaScreen):
         if self.control is None:
             return
         self.query_one(PluginsTable).add_columns("name", "version", "status", "wait")
-        self.query_one(PluginRoutesTable).add_columns("approval", "route", "access")
-        self.query_one(PluginHooksTable).add_columns("approval", "hook", "priority")
-        self.query_one(PluginDomainsTable).add_columns("approval", "domain", "why")
+        self.query_one(PluginRoutesTable).add_columns("ok", "route", "who")
+        self.query_one(PluginHooksTable).add_columns("ok", "hook", "priority")
+        self.query_one(PluginDomainsTable).add_columns("ok", "domain", "why")
         self._show_domains(False)
         self.query_one(PluginsTable).focus()
         self.refresh_area()
@@ -178,17 +193,9 @@ class PluginsScreen(AreaScreen):
         self.load_detail()
 
     @staticmethod
-    def _cells(p: PluginSummary) -> tuple[str | Text, ...]:
-        if not p.valid:
-            status: str | Text = Text("invalid", style="red")
-        elif p.status == "failed":
-            status = Text("failed", style="red")
-        elif not p.enabled:
-            status = Text("disabled", style="dim")
-        else:
-            status = p.status
+    def _cells(p: PluginSummary) -> tuple[Cell, ...]:
         wait = Text(str(p.pending), style="yellow") if p.pending else ""
-        return p.name, p.version, status, wait
+        return p.name, p.version, _status(p), wait
 
     def load_detail(self) -> None:
         control = self.control
@@ -250,7 +257,7 @@ class PluginsScreen(AreaScreen):
                 table = self.query_one(PluginsTable)
                 for column, cell in zip(table.columns, self._cells(summary), strict=True):
                     value = Text(cell) if isinstance(cell, str) else cell
-                    table.update_cell(summary.name, column, value)
+                    table.update_cell(summary.name, column, value, update_width=True)
 
     @staticmethod
     def _info(detail: PluginDetail) -> Text:
@@ -258,23 +265,18 @@ class PluginsScreen(AreaScreen):
         text = Text()
         if s.description:
             text.append(s.description + "\n")
-        if not s.valid:
-            text.append("Invalid: it does not load, so it cannot run.\n", style="red")
-        else:
-            state = "enabled" if s.enabled else "disabled"
-            text.append(f"Status {s.status} ({state})")
-            if detail.author or detail.license:
-                who = ", ".join(x for x in (detail.author, detail.license) if x)
-                text.append(f" · {who}")
+        if s.valid:
+            text.append_text(_status(s))
+            for part in (detail.author, detail.license):
+                if part:
+                    text.append(f" · {part}")
             if detail.dependencies:
                 text.append(f" · needs {', '.join(detail.dependencies)}")
-            text.append("\n")
-            breaker = s.breaker or "not known here (a running server keeps it)"
-            text.append(f"Circuit breaker: {breaker}\n")
+            text.append(f"\nBreaker: {s.breaker or 'unknown (only a server knows)'}\n")
         if s.last_error:
             text.append(f"Last error: {s.last_error}", style="red")
         else:
-            text.append("Last error: none recorded", style="dim")
+            text.append("Last error: none", style="dim")
         return text
 
     @staticmethod
@@ -297,7 +299,7 @@ class PluginsScreen(AreaScreen):
 
     @staticmethod
     def _route_cells(r: PluginRoute) -> tuple[str | Text, ...]:
-        return _mark(r.approved), r.label, "public" if r.public else "signed in"
+        return _mark(r.approved), r.label, "public" if r.public else "login"
 
     @staticmethod
     def _hook_cells(h: PluginHook) -> tuple[str | Text, ...]:
@@ -359,7 +361,7 @@ class PluginsScreen(AreaScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         ours = ("toggle_enabled", "reload", "approve", "approve_all", "focus_detail")
         if self.control is None:
-            return None if action in ours else True
+            return False if action in ours else True  # hidden: nothing to act on
         current = self.current_plugin()
         if action in ("toggle_enabled", "focus_detail") and (current is None or not current.valid):
             return None
