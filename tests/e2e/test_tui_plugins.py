@@ -23,6 +23,7 @@ from modulacms.tui.app import ModulaApp
 from modulacms.tui.modals.confirm import ConfirmModal
 from modulacms.tui.modals.help import HelpModal
 from modulacms.tui.screens.plugins import (
+    PluginDomainsTable,
     PluginHooksTable,
     PluginRoutesTable,
     PluginsScreen,
@@ -30,6 +31,7 @@ from modulacms.tui.screens.plugins import (
 )
 
 BUNDLED = Path(__file__).resolve().parents[2] / "plugins"
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "plugins"
 ACTOR = Actor(ActorKind.SYSTEM, None, "tui:tester", frozenset({"*"}))
 
 
@@ -144,6 +146,33 @@ async def test_approve_all_hooks_and_routes_with_confirmation(project) -> None:
         assert [row[2] for row in route_rows(app_, "shop")] == [1] * 5
         assert screen.plugins[1].pending == 2  # the revoked hooks
         assert route_rows(app_, "hello") == [("GET", "/greet", 0, None)]
+
+
+@pilot_test
+async def test_outbound_domains_are_approved_one_or_all(project) -> None:
+    app_, control, plugins = project
+    shutil.copytree(FIXTURES / "outbound_plugin", plugins / "outbound_plugin")
+
+    def domains() -> list[tuple[Any, ...]]:
+        return app_.db.execute(
+            "SELECT domain, approved, approved_by FROM plugin_requests "
+            "WHERE plugin_name = 'outbound_plugin' ORDER BY domain"
+        )
+
+    async with plugins_area(control, app_) as (app, pilot, screen):
+        await go(pilot, "down")
+        assert screen.detail is not None and screen.detail.name == "outbound_plugin"
+        table = screen.query_one(PluginDomainsTable)
+        assert table.display and table.row_count == 3
+        assert "3 pending" in text_of(screen, "#domains-title")
+        await go(pilot, "enter")  # no routes or hooks: the domains get the focus
+        assert app.focused is table
+        await go(pilot, "a")
+        assert domains()[0] == ("10.0.0.1", 1, "tui:tester")
+        await go(pilot, "A", "y")
+        assert [row[1] for row in domains()] == [1, 1, 1]
+        await go(pilot, "escape", "up")  # hello has no domains: the table hides
+        assert not table.display
 
 
 @pilot_test

@@ -310,8 +310,11 @@ class PluginsScreen(AreaScreen):
         return _mark(d.approved), d.domain, d.description
 
     def _show_domains(self, visible: bool) -> None:
+        table = self.query_one(PluginDomainsTable)
+        if not visible and table.has_focus:
+            self.query_one(PluginsTable).focus()
         self.query_one("#domains-title").display = visible
-        self.query_one(PluginDomainsTable).display = visible
+        table.display = visible
 
     # selection --------------------------------------------------------------------------
 
