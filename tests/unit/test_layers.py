@@ -54,7 +54,7 @@ RULES: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("plugin_runtime", ("modulacms.http", "modulacms.cli", "modulacms.tui", "textual", "click")),
     ("cli", ("modulacms.db", "apsw", "lupa", "textual")),
-    ("tui", ("modulacms.db", "apsw", "lupa", "click")),
+    ("tui", ("modulacms.db", "modulacms.plugin_runtime", "apsw", "lupa", "click")),
     ("http", ("modulacms.db", "apsw", "lupa", "textual", "click")),
 ]
 
