@@ -77,6 +77,7 @@ class AdminPluginControl:
                     manifest.version,
                     manifest.description,
                     status,
+                    breaker=self._breaker(name),
                     last_error=self._load_errors.get(name) or last_error,
                     pending=pending.get(name, 0),
                 )
@@ -117,6 +118,7 @@ class AdminPluginControl:
             str(info["version"]),
             str(info["description"]),
             status,
+            breaker=self._breaker(name),
             last_error=self._load_errors.get(name) or last_error,
             pending=waiting,
         )
@@ -131,9 +133,20 @@ class AdminPluginControl:
         )
 
     def _stored(self) -> dict[str, tuple[str, str | None]]:
-        # ``plugins.last_error`` is part of the schema; PluginAdmin has no reader for it yet
-        rows = self.admin.db.execute("SELECT name, status, last_error FROM plugins")
-        return {str(n): (str(s), None if e is None else str(e)) for n, s, e in rows}
+        """Status and latest recorded error of every registered plugin, by name."""
+        statuses = self.admin.approvals.known_plugins()
+        health = self.admin.approvals.health()
+        return {
+            name: (status, health[name].last_error if name in health else None)
+            for name, status in statuses.items()
+        }
+
+    def _breaker(self, name: str) -> str | None:
+        """The breaker state a server last recorded for the plugin (None: never ran)."""
+        recorded = self.admin.approvals.health().get(name)
+        if recorded is None or recorded.breaker_state is None:
+            return None
+        return f"{recorded.breaker_state} since {recorded.breaker_since}"
 
     def _sync(self, name: str, *, quiet: bool = False) -> None:
         """Load the plugin once so its rows exist (``quiet``: a failure is only noted)."""

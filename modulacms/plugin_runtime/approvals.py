@@ -110,6 +110,18 @@ class ApprovalBackend(Protocol):
 
     def set_status(self, name: str, status: str) -> None: ...
 
+    def record_health(self, name: str, breaker: str | None, error: str | None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PluginHealth:
+    """A plugin's health as its server last recorded it."""
+
+    breaker_state: str | None
+    breaker_since: str | None
+    last_error: str | None
+    last_error_at: str | None
+
 
 class ApprovalStore:
     """Approvals in the CMS database."""
@@ -257,6 +269,29 @@ class ApprovalStore:
                 (status, now(), name),
             )
 
+    def record_health(self, name: str, breaker: str | None, error: str | None) -> None:
+        """Store a breaker state change and/or the latest runtime error of a plugin."""
+        moment = now()
+        with self.db.transaction() as conn:
+            if breaker is not None:
+                conn.execute(
+                    "UPDATE plugins SET breaker_state = ?, breaker_since = ? "
+                    "WHERE name = ? AND coalesce(breaker_state, '') != ?",
+                    (breaker, moment, name, breaker),
+                )
+            if error is not None:
+                conn.execute(
+                    "UPDATE plugins SET last_error = ?, last_error_at = ? WHERE name = ?",
+                    (error[:1000], moment, name),
+                )
+
+    def health(self) -> dict[str, PluginHealth]:
+        """Every registered plugin's recorded health, by name."""
+        rows = self.db.execute(
+            "SELECT name, breaker_state, breaker_since, last_error, last_error_at FROM plugins"
+        )
+        return {str(r[0]): PluginHealth(r[1], r[2], r[3], r[4]) for r in rows}
+
     def status(self, name: str) -> str | None:
         value = self.db.scalar("SELECT status FROM plugins WHERE name = ?", (name,))
         return None if value is None else str(value)
@@ -371,6 +406,7 @@ class MemoryApprovals:
         self._domains: dict[tuple[str, str], bool] = {}
         self._access: dict[str, dict[str, list[str]]] = {}
         self._status: dict[str, str] = {}
+        self._health: dict[str, tuple[str | None, str | None]] = {}
         self._version = 0
 
     def version(self) -> int:
@@ -422,6 +458,11 @@ class MemoryApprovals:
         with self._lock:
             self._status[name] = status
             self._version += 1
+
+    def record_health(self, name: str, breaker: str | None, error: str | None) -> None:
+        with self._lock:
+            old = self._health.get(name, (None, None))
+            self._health[name] = (breaker or old[0], error or old[1])
 
     def approve(self, kind: str, key: tuple[str, ...], approved: bool = True) -> None:
         """Set one item (``kind`` is ``route``, ``hook`` or ``domain``)."""

@@ -25,7 +25,12 @@ class BreakerState(StrEnum):
 
 
 class CircuitBreaker:
-    """Thread-safe breaker; ``on_trip(reason)`` is called whenever it opens."""
+    """Thread-safe breaker; ``on_trip(reason)`` is called whenever it opens.
+
+    ``on_report(state, error)`` is called, outside the lock, after every failure (with its
+    reason) and whenever the state changes otherwise (``error`` None), so that the state
+    and the latest error can be recorded where other processes see them.
+    """
 
     def __init__(
         self,
@@ -34,11 +39,13 @@ class CircuitBreaker:
         *,
         clock: Callable[[], float] = time.monotonic,
         on_trip: Callable[[str], None] | None = None,
+        on_report: Callable[[BreakerState, str | None], None] | None = None,
     ) -> None:
         self.threshold = max(1, threshold)
         self.reset_interval = reset_interval
         self._clock = clock
         self._on_trip = on_trip
+        self._on_report = on_report
         self._lock = threading.Lock()
         self._state = BreakerState.CLOSED
         self.failures = 0
@@ -63,10 +70,17 @@ class CircuitBreaker:
             self._advance()
             return self._state is not BreakerState.OPEN
 
+    def _report(self, state: BreakerState, error: str | None) -> None:
+        if self._on_report is not None:
+            self._on_report(state, error)
+
     def record_success(self) -> None:
         with self._lock:
+            changed = self._state is not BreakerState.CLOSED
             self.failures = 0
             self._state = BreakerState.CLOSED
+        if changed:
+            self._report(BreakerState.CLOSED, None)
 
     def record_failure(self, reason: str = "") -> None:
         tripped = False
@@ -80,8 +94,10 @@ class CircuitBreaker:
                 self._state = BreakerState.OPEN
                 self.reason = reason or f"{self.failures} consecutive failures"
                 tripped = True
+            state = self._state
         if tripped and self._on_trip is not None:
             self._on_trip(self.reason)
+        self._report(state, reason or "failure")
 
     def trip(self, reason: str) -> None:
         """Open now (admin disable, eviction, drain timeout)."""
@@ -91,12 +107,14 @@ class CircuitBreaker:
             self.reason = reason
         if self._on_trip is not None:
             self._on_trip(reason)
+        self._report(BreakerState.OPEN, None)
 
     def reset(self) -> None:
         with self._lock:
             self._state = BreakerState.CLOSED
             self.failures = 0
             self.reason = ""
+        self._report(BreakerState.CLOSED, None)
 
 
 class HookBreaker:

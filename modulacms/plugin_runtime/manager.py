@@ -29,6 +29,7 @@ from typing import Any
 from modulacms.errors import NotFound, PluginLoadError
 from modulacms.plugin_runtime.approvals import ApprovalBackend, ApprovalSnapshot, MemoryApprovals
 from modulacms.plugin_runtime.breaker import CircuitBreaker
+from modulacms.plugin_runtime.health import HealthRecorder
 from modulacms.plugin_runtime.hooks import HookEngine
 from modulacms.plugin_runtime.instance import (
     PluginInstance,
@@ -67,6 +68,7 @@ class PluginManager:
         self.options = options or RuntimeOptions()
         self.services = services or HostServices()
         self.approvals: ApprovalBackend = approvals or MemoryApprovals()
+        self.health = HealthRecorder(self.approvals)
         self.modules = modules
         self.metrics = self.services.metrics
         self._lock = threading.RLock()
@@ -153,7 +155,10 @@ class PluginManager:
             log.warning("plugin %s circuit breaker opened: %s", name, reason)
 
         return CircuitBreaker(
-            self.options.max_failures, self.options.reset_interval, on_trip=tripped
+            self.options.max_failures,
+            self.options.reset_interval,
+            on_trip=tripped,
+            on_report=lambda state, error: self.health.report(name, state.value, error),
         )
 
     def _check_dependencies(self, source: PluginSource) -> None:
@@ -326,6 +331,8 @@ class PluginManager:
                 log.exception("plugin %s: shutdown failed", instance.name)
             if instance.running:
                 instance.state = PluginState.STOPPED
+        self.health.flush()
+        self.health.close()
 
     # -- info ---------------------------------------------------------------------------
 

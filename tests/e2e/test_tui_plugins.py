@@ -258,3 +258,18 @@ assert "lupa" in sys.modules
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pilot_test
+async def test_breaker_state_and_last_error_recorded_by_a_server_are_shown(project) -> None:
+    from modulacms.plugin_runtime.approvals import ApprovalStore
+
+    app_, control, _ = project
+    async with plugins_area(control, app_) as (app, pilot, screen):
+        assert "unknown" in text_of(screen, "#plugin-info")  # no server has run it yet
+    # what a running server writes when hello's handler keeps failing
+    ApprovalStore(app_.db).record_health("hello", "open", "attempt to index a nil value")
+    async with plugins_area(control, app_) as (app, pilot, screen):
+        info = text_of(screen, "#plugin-info")
+        assert "Breaker: open since" in info
+        assert "attempt to index a nil value" in info
