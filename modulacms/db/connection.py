@@ -10,11 +10,19 @@ back and the exception continues to the outer block.
 Repositories call :meth:`Database.connection`, which returns the writer connection while
 the calling thread is inside a transaction (so a transaction sees its own writes) and the
 thread's reader connection otherwise.
+
+:meth:`Database.deadline` bounds the SQL a thread runs (plugin code, spec §4.3): while it
+is set, SQLite's progress handler is installed on the connections that thread uses and
+interrupts a statement once the deadline passes (``apsw.InterruptError``). The handler is
+installed only for the scope, so other queries pay nothing. An interrupted *write*
+makes SQLite roll back the whole transaction; :meth:`Database.transaction` notices and
+raises instead of running later statements outside the transaction it promised.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,12 +30,15 @@ from typing import Any
 
 import apsw
 
-from modulacms.errors import StoreError
+from modulacms.errors import PluginTimeout, StoreError
 
 Row = tuple[Any, ...]
 Params = Sequence[Any] | dict[str, Any]
 
 BUSY_TIMEOUT_MS = 10_000
+# SQLite virtual-machine instructions between deadline checks: about 20 µs of work, so a
+# runaway statement stops promptly while a checked statement pays about 1 % for the calls.
+PROGRESS_STEPS = 2_000
 
 
 def _configure(conn: apsw.Connection, *, memory: bool) -> None:
@@ -74,6 +85,8 @@ class Database:
         if reader is None:
             reader = apsw.Connection(self.path, flags=apsw.SQLITE_OPEN_READWRITE)
             _configure(reader, memory=False)
+            if getattr(self._local, "deadline", None) is not None:
+                self._watch(reader, True)
             self._local.reader = reader
             with self._readers_lock:
                 for thread in [t for t in self._readers if not t.is_alive()]:
@@ -101,13 +114,21 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[apsw.Connection]:
-        """Run the block as one write transaction; nested blocks become savepoints."""
+        """Run the block as one write transaction; nested blocks become savepoints.
+
+        Raises :class:`StoreError` when SQLite already rolled the transaction back (a write
+        interrupted by :meth:`deadline`) and the block did not raise.
+        """
         with self._write_lock:
             depth: int = getattr(self._local, "depth", 0)
             conn = self._writer
             if depth == 0:
+                if not self.memory and getattr(self._local, "deadline", None) is not None:
+                    self._watch(conn, True)
                 conn.execute("BEGIN IMMEDIATE")
             else:
+                if not conn.in_transaction:
+                    raise StoreError("the enclosing transaction was already rolled back")
                 conn.execute(f"SAVEPOINT sp_{depth}")
             self._local.depth = depth + 1
             try:
@@ -116,19 +137,72 @@ class Database:
                 self._local.depth = depth
                 if depth == 0:
                     self._local.__dict__.pop("pending", None)
-                    conn.execute("ROLLBACK")
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                 else:
                     self._drop_after_commit(depth)
-                    conn.execute(f"ROLLBACK TO sp_{depth}")
-                    conn.execute(f"RELEASE sp_{depth}")
+                    if conn.in_transaction:
+                        conn.execute(f"ROLLBACK TO sp_{depth}")
+                        conn.execute(f"RELEASE sp_{depth}")
                 raise
+            finally:
+                if depth == 0 and not self.memory:
+                    self._watch(conn, False)
             self._local.depth = depth
+            if not conn.in_transaction:
+                self._local.__dict__.pop("pending", None)
+                raise StoreError("the transaction was rolled back by an interrupted statement")
             if depth == 0:
                 conn.execute("COMMIT")
             else:
                 conn.execute(f"RELEASE sp_{depth}")
         if depth == 0:
             self._run_after_commit()
+
+    @contextmanager
+    def deadline(self, until: float) -> Iterator[None]:
+        """Interrupt the calling thread's SQL once ``time.monotonic()`` passes ``until``.
+
+        A statement running past it fails with ``apsw.InterruptError``; entering with the
+        deadline already passed raises :class:`PluginTimeout` at once (a short statement
+        could otherwise finish between two checks). Nested scopes keep the earlier
+        deadline. Other threads are unaffected: the handler reads this thread's deadline.
+        """
+        if time.monotonic() > until:
+            raise PluginTimeout("plugin execution deadline passed")
+        outer: float | None = getattr(self._local, "deadline", None)
+        if outer is not None and outer <= until:
+            yield
+            return
+        self._local.deadline = until
+        if outer is None:
+            self._watch_thread(True)
+        try:
+            yield
+        finally:
+            self._local.deadline = outer
+            if outer is None:
+                self._watch_thread(False)
+
+    def _expired(self) -> bool:
+        until: float | None = getattr(self._local, "deadline", None)
+        return until is not None and time.monotonic() > until
+
+    def _watch(self, conn: apsw.Connection, on: bool) -> None:
+        conn.set_progress_handler(self._expired if on else None, PROGRESS_STEPS)
+
+    def _watch_thread(self, on: bool) -> None:
+        """(Un)install the handler on the connections only this thread may use now.
+
+        The writer is shared, so it is touched only while this thread holds the write lock
+        (inside a transaction; :meth:`transaction` covers one started later). An in-memory
+        database has no readers: its one connection is used like this thread's reader.
+        """
+        reader = self._writer if self.memory else getattr(self._local, "reader", None)
+        if reader is not None:
+            self._watch(reader, on)
+        if not self.memory and self.in_transaction:
+            self._watch(self._writer, on)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the outermost transaction of this thread commits.

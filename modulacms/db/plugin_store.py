@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import apsw
 
@@ -187,6 +187,15 @@ class PluginStore:
 
     def _builder(self, plugin: str) -> PluginQueryBuilder:
         return PluginQueryBuilder(self.catalog(), plugin, ids=self._ids, clock=self._clock)
+
+    def deadline(self, until: float) -> AbstractContextManager[None]:
+        """Run the block's SQL under the plugin's execution deadline (spec §4.3).
+
+        ``until`` is a ``time.monotonic()`` value. A statement still running then is
+        interrupted and the store raises :class:`PluginTimeout`; so does entering after
+        it. See :meth:`Database.deadline`.
+        """
+        return self.db.deadline(until)
 
     # -- DDL -----------------------------------------------------------------------------
 

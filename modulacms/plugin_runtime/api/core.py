@@ -71,7 +71,9 @@ def install(vm: PluginVM) -> Any:
             vm.charge()
             options = from_lua(opts) if opts is not None else None
             return outcome(
-                lambda: getattr(store(), method)(plugin, access(), short, options), returns=True
+                vm,
+                lambda: getattr(store(), method)(plugin, access(), short, options),
+                returns=True,
             )
 
         return call
@@ -110,7 +112,7 @@ def install(vm: PluginVM) -> Any:
             with core_writes(plugin):
                 writer().insert(plugin, short, data)
 
-        return outcome(run, returns=False)
+        return outcome(vm, run, returns=False)
 
     def update(table: Any = None, opts: Any = None, *_: Any) -> tuple[Any, ...]:
         short = _table(table, "update")
@@ -129,7 +131,7 @@ def install(vm: PluginVM) -> Any:
             with core_writes(plugin):
                 writer().update(plugin, short, values, rows)
 
-        return outcome(run, returns=False)
+        return outcome(vm, run, returns=False)
 
     def delete(table: Any = None, opts: Any = None, *_: Any) -> tuple[Any, ...]:
         short = _table(table, "delete")
@@ -141,7 +143,7 @@ def install(vm: PluginVM) -> Any:
             with core_writes(plugin):
                 writer().delete(plugin, short, rows)
 
-        return outcome(run, returns=False)
+        return outcome(vm, run, returns=False)
 
     functions = {
         "query": read("query", "core_query"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from modulacms.core.ids import new_id
@@ -106,10 +107,22 @@ def _table_name(value: Any, function: str) -> str:
     raise bad_argument(1, function, f"string expected, got {got}")
 
 
-def outcome(call: Callable[[], Any], *, returns: bool) -> tuple[Any, ...]:
-    """Run a store call with the spec's error rules: raise or ``nil, err``."""
+def sql_deadline(vm: PluginVM) -> AbstractContextManager[None]:
+    """The VM's current execution deadline applied to the SQL of this thread (spec §4.3):
+    a statement still running when the plugin's time is up is interrupted."""
+    store = vm.ctx.services.store
+    if store is None or vm.exec.deadline <= 0:
+        return contextlib.nullcontext()
+    deadline: AbstractContextManager[None] = store.deadline(vm.exec.deadline)
+    return deadline
+
+
+def outcome(vm: PluginVM, call: Callable[[], Any], *, returns: bool) -> tuple[Any, ...]:
+    """Run a store call under the execution deadline with the spec's error rules: raise
+    (argument shape errors, interrupted by the deadline) or ``nil, err``."""
     try:
-        result = call()
+        with sql_deadline(vm):
+            result = call()
     except QueryRejected as exc:
         if exc.raises:
             raise HostRaise(exc.message) from None
@@ -138,7 +151,9 @@ def install(vm: PluginVM) -> Any:
             short = _table_name(table, name)
             vm.charge()
             options = from_lua(opts) if opts is not None else None
-            return outcome(lambda: getattr(store(), method)(plugin, short, options), returns=True)
+            return outcome(
+                vm, lambda: getattr(store(), method)(plugin, short, options), returns=True
+            )
 
         return call
 
@@ -147,7 +162,9 @@ def install(vm: PluginVM) -> Any:
             short = _table_name(table, name)
             vm.charge()
             value = from_lua(arg)
-            return outcome(lambda: getattr(store(), method)(plugin, short, value), returns=False)
+            return outcome(
+                vm, lambda: getattr(store(), method)(plugin, short, value), returns=False
+            )
 
         return call
 
@@ -155,7 +172,8 @@ def install(vm: PluginVM) -> Any:
         short = _table_name(name, "define_table")
         value = from_lua(definition)
         try:
-            store().define_table(plugin, short, value)
+            with sql_deadline(vm):
+                store().define_table(plugin, short, value)
         except ModulaError as exc:
             raise HostRaise(exc.message) from None
         return ()
@@ -176,7 +194,7 @@ def install(vm: PluginVM) -> Any:
             vm.charge(batches)
 
         return outcome(
-            lambda: store().insert_many(plugin, short, cols, data, charge=charge), returns=False
+            vm, lambda: store().insert_many(plugin, short, cols, data, charge=charge), returns=False
         )
 
     def begin() -> tuple[Any, ...]:
