@@ -210,6 +210,10 @@ def info(state: CliState, name: str, as_json: bool) -> None:
         ):
             if data.get(key):
                 click.echo(f"{label + ':':13} {data[key]}")
+        if data.get("breaker_state"):
+            click.echo(f"{'Breaker:':13} {data['breaker_state']} since {data['breaker_since']}")
+        if data.get("last_error"):
+            click.echo(f"{'Last error:':13} {data['last_error']} ({data['last_error_at']})")
         if data["dependencies"]:
             click.echo(f"{'Dependencies:':13} {', '.join(data['dependencies'])}")
         for route in data["routes"]:

@@ -160,6 +160,10 @@ class PluginAdmin:
             "author": manifest.author,
             "license": manifest.license,
             "status": self.approvals.status(name) or "not registered",
+            "breaker_state": None,
+            "breaker_since": None,
+            "last_error": None,
+            "last_error_at": None,
             "dependencies": list(manifest.dependencies),
             "core_access": manifest.core_access_map,
             "routes": [_route(r) for r in self.approvals.routes(name)],
@@ -169,6 +173,14 @@ class PluginAdmin:
                 for d in self.approvals.domains(name)
             ],
         }
+        recorded = self.approvals.health().get(name)
+        if recorded is not None:
+            data |= {
+                "breaker_state": recorded.breaker_state,
+                "breaker_since": recorded.breaker_since,
+                "last_error": recorded.last_error,
+                "last_error_at": recorded.last_error_at,
+            }
         return data
 
     def routes(self, name: str) -> list[RouteRow]:

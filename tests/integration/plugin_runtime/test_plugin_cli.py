@@ -152,3 +152,18 @@ def test_a_running_server_applies_cli_changes_within_two_seconds(
     assert run(project, "plugin", "reload", "http_public_plugin").exit_code == 0
     assert eventually(lambda: manager.instances["http_public_plugin"] is not before)
     assert status(runtime, "/http_public_plugin/status") == 200  # approvals survive reloads
+
+
+def test_info_shows_the_health_a_server_recorded(project: Path) -> None:
+    from modulacms.plugin_runtime.approvals import ApprovalStore
+
+    assert run(project, "plugin", "info", "http_public_plugin").exit_code == 0
+    with build_app(project / "modulacms.db") as app:
+        ApprovalStore(app.db).register_plugin("http_public_plugin", "1.0.0", "", "", {})
+        ApprovalStore(app.db).record_health("http_public_plugin", "open", "boom in handler")
+    result = run(project, "plugin", "info", "http_public_plugin")
+    assert result.exit_code == 0
+    assert "Breaker:      open since" in result.stdout
+    assert "Last error:   boom in handler" in result.stdout
+    data = json.loads(run(project, "plugin", "info", "http_public_plugin", "--json").stdout)
+    assert data["breaker_state"] == "open" and data["last_error"] == "boom in handler"
