@@ -28,8 +28,8 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 from modulacms.core.events import HookEvent
@@ -99,11 +99,13 @@ class HookEngine:
         self._index: dict[tuple[str, str], list[HookEntry]] = {}
         self._ordered: dict[tuple[str, str], list[HookEntry]] = {}
         self._sequence = 0
-        self._slots = threading.BoundedSemaphore(max(1, self.options.hook_max_concurrent_after))
-        self._executor = ThreadPoolExecutor(
-            max_workers=max(1, self.options.hook_max_concurrent_after),
-            thread_name_prefix="plugin-after-hook",
-        )
+        self._max_after = max(1, self.options.hook_max_concurrent_after)
+        self._slots = threading.BoundedSemaphore(self._max_after)
+        # Long-lived workers fed by one queue: handing a chain over is a queue put, not a
+        # future plus a pool bookkeeping round per create. Workers start on demand, at
+        # most one per concurrent chain, and live until close().
+        self._queue: SimpleQueue[tuple[list[HookEntry], dict[str, Any]] | None] = SimpleQueue()
+        self._workers: list[threading.Thread] = []
         self._pending = 0
         self._idle = threading.Condition()
         self._closed = False
@@ -205,11 +207,10 @@ class HookEngine:
             if entry.index >= len(registered):
                 return ExecResult(ExecStatus.ERROR, message="hook missing on VM"), instance, None
             handler = registered[entry.index].handler
-            with vm.checkout(timeout=timeout, ops=ops, before_hook=before):
-                result = vm.run(handler, dict(data))
-                returned = None
-                if result.ok and not before and result.first is not None:
-                    returned = vm.sandbox.convert(result.first)
+            result = vm.run_once(handler, dict(data), timeout=timeout, ops=ops, before_hook=before)
+            returned = None
+            if result.ok and not before and result.first is not None:
+                returned = vm.sandbox.convert(result.first)
         finally:
             _local.depth -= 1
             instance.pool.release(vm)
@@ -274,9 +275,19 @@ class HookEngine:
                 return
             data = {**row, "_table": table, "_event": event.value}
             self._slots.acquire()
+            worker = None
             with self._idle:
                 self._pending += 1
-            self._executor.submit(self._after_chain, chain, data)
+                # every queued or running chain has a worker, up to the concurrency limit
+                running = len(self._workers)
+                if self._pending > running and running < self._max_after:
+                    worker = threading.Thread(
+                        target=self._work, name="plugin-after-hook", daemon=True
+                    )
+                    self._workers.append(worker)
+            if worker is not None:
+                worker.start()
+            self._queue.put((chain, data))
         except Exception:
             log.exception("queueing after-hooks for %s on %s failed", event.value, table)
 
@@ -300,16 +311,21 @@ class HookEngine:
                     result.message,
                 )
 
-    def _after_chain(self, chain: list[HookEntry], data: dict[str, Any]) -> None:
-        try:
-            self.run_after(chain, data)
-        except Exception:
-            log.exception("after-hook chain failed")
-        finally:
-            self._slots.release()
-            with self._idle:
-                self._pending -= 1
-                self._idle.notify_all()
+    def _work(self) -> None:
+        """One after-hook worker: run queued chains until close() sends None."""
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            try:
+                self.run_after(*item)
+            except Exception:
+                log.exception("after-hook chain failed")
+            finally:
+                self._slots.release()
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until no after-hook is queued or running (tests, shutdown)."""
@@ -325,7 +341,10 @@ class HookEngine:
     def close(self, timeout: float = 10.0) -> None:
         self._closed = True
         self.wait_idle(timeout)
-        self._executor.shutdown(wait=False)
+        with self._idle:
+            workers, self._workers = self._workers, []
+        for _ in workers:
+            self._queue.put(None)
 
     # -- read hooks (public delivery) -----------------------------------------------------
 

@@ -199,6 +199,21 @@ function K.run(fn, ...)
   return settle(pcall(fn, ...))
 end
 
+-- A whole execution in one host call: arm, run, disarm and, when `keep` is given, drop
+-- the globals the run created (see K.reset_globals). Each call from the host releases
+-- the GIL and must win it back, so hooks, which run once per checkout, use this instead
+-- of four separate calls. Returns `intact` (true when keep is nil) and K.run's results.
+local function finish_once(keep, modules, ...)
+  K.disarm()
+  if keep == nil then return true, ... end
+  return K.reset_globals(keep, modules), ...
+end
+
+function K.run_once(at, budget, tmsg, bmsg, keep, modules, fn, ...)
+  K.arm(at, budget, tmsg, bmsg)
+  return finish_once(keep, modules, K.run(fn, ...))
+end
+
 function K.remaining()
   return instr_left
 end

@@ -152,6 +152,9 @@ class Sandbox:
         self._arm = self._kernel[b"arm"]
         self._disarm = self._kernel[b"disarm"]
         self._host_function = self._kernel[b"host_function"]
+        self._run_once = self._kernel[b"run_once"]
+        self._keep: Any = None
+        self._clean: bool | None = None
         self.modules: dict[str, Any] = {}
         self._module_table: Any = None
 
@@ -310,15 +313,21 @@ class Sandbox:
 
     export = convert
 
-    def arm(self, timeout: float, instructions: int | None = None) -> None:
-        """Start a checkout: a deadline ``timeout`` seconds from now and a budget."""
-        budget = self.limits.instruction_limit if instructions is None else instructions
+    def _budget_message(self, budget: int) -> bytes:
         message = self._budget_messages.get(budget)
         if message is None:
             message = f"plugin exceeded its instruction budget ({budget} instructions)".encode()
             self._budget_messages[budget] = message
-        self._arm(time.monotonic() + timeout, budget, _TIMEOUT_MESSAGE, message)
+        return message
+
+    def arm(self, timeout: float, instructions: int | None = None) -> None:
+        """Start a checkout: a deadline ``timeout`` seconds from now and a budget."""
+        budget = self.limits.instruction_limit if instructions is None else instructions
+        self._arm(
+            time.monotonic() + timeout, budget, _TIMEOUT_MESSAGE, self._budget_message(budget)
+        )
         self._armed = True
+        self._clean = None
 
     def disarm(self) -> None:
         self._disarm()
@@ -344,8 +353,42 @@ class Sandbox:
         except lua51.LuaError as exc:  # pragma: no cover - the kernel catches everything
             log.error("kernel call failed in plugin %s: %s", self.name, exc)
             return ExecResult(ExecStatus.ERROR, message="internal sandbox error")
-        if not isinstance(raw, tuple):
-            raw = (raw,)
+        return self._outcome(raw if isinstance(raw, tuple) else (raw,))
+
+    def run_once(
+        self, fn: Any, *args: Any, timeout: float, instructions: int | None = None
+    ) -> ExecResult:
+        """Arm, run ``fn`` once, disarm and drop the globals the run created, all in one
+        call into Lua (each such call gives up the GIL and has to win it back).
+
+        Whether the API module bindings survived is remembered for the next
+        :meth:`reset_globals` (the pool's health check on release)."""
+        try:
+            lua_args = [self.to_lua(a) for a in args]
+        except _NoRoom:
+            return ExecResult(ExecStatus.MEMORY, message=MEMORY_ERROR)
+        budget = self.limits.instruction_limit if instructions is None else instructions
+        keep = self._keep
+        try:
+            raw = self._run_once(
+                time.monotonic() + timeout,
+                budget,
+                _TIMEOUT_MESSAGE,
+                self._budget_message(budget),
+                keep,
+                self._modules_table() if keep is not None else None,
+                fn,
+                *lua_args,
+            )
+        except lua51.LuaError as exc:  # pragma: no cover - the kernel catches everything
+            log.error("kernel call failed in plugin %s: %s", self.name, exc)
+            self._clean = None
+            return ExecResult(ExecStatus.ERROR, message="internal sandbox error")
+        self._armed = False
+        self._clean = bool(raw[0]) if keep is not None else None
+        return self._outcome(raw[1:])
+
+    def _outcome(self, raw: tuple[Any, ...]) -> ExecResult:
         if self.memory_used() > self._tight * 0.75:
             # Lua 5.1 has no emergency collection: garbage left by a failed allocation
             # would make every later allocation of this VM fail too.
@@ -377,13 +420,27 @@ class Sandbox:
     def global_names(self) -> Any:
         return self._kernel[b"global_names"]()
 
-    def reset_globals(self, keep: Any) -> bool:
-        """Drop globals not in ``keep``; False when an API module binding was replaced."""
+    def _modules_table(self) -> Any:
         if self._module_table is None:
             self._module_table = self._runtime.table_from(
                 {k.encode(): v for k, v in self.modules.items()}
             )
-        return bool(self._kernel[b"reset_globals"](keep, self._module_table))
+        return self._module_table
+
+    def keep_globals(self, keep: Any) -> None:
+        """The globals :meth:`run_once` keeps (the post-init snapshot)."""
+        self._keep = keep
+
+    def reset_globals(self, keep: Any) -> bool:
+        """Drop globals not in ``keep``; False when an API module binding was replaced.
+
+        Free when the last execution was a :meth:`run_once` with the same ``keep``: it
+        already did this inside Lua."""
+        clean = self._clean
+        self._clean = None
+        if clean is not None and keep is self._keep:
+            return clean
+        return bool(self._kernel[b"reset_globals"](keep, self._modules_table()))
 
     def close(self) -> None:
         """Drop every reference so that lupa closes the Lua state."""
@@ -391,7 +448,7 @@ class Sandbox:
         self.modules.clear()
         self._module_table = None
         self._kernel = None
-        self._run = self._arm = self._disarm = self._host_function = None
+        self._run = self._arm = self._disarm = self._host_function = self._run_once = None
 
 
 def _pad(result: Any, n: int) -> tuple[Any, ...]:

@@ -160,18 +160,36 @@ class PluginVM:
             with self.sandbox.checkout(timeout):
                 yield self
         finally:
-            stack = self.exec.transaction
-            if stack is not None:
-                # db.transaction's glue always finishes; this only guards against a host
-                # error between begin and finish leaving the writer lock held.
-                abandoned = RuntimeError("execution ended inside db.transaction")
-                with contextlib.suppress(RuntimeError):
-                    stack.__exit__(RuntimeError, abandoned, None)
-            self.exec = ExecContext(ops_limit=self.ctx.options.max_ops)
+            self._end_exec()
+
+    def _end_exec(self) -> None:
+        stack = self.exec.transaction
+        if stack is not None:
+            # db.transaction's glue always finishes; this only guards against a host
+            # error between begin and finish leaving the writer lock held.
+            abandoned = RuntimeError("execution ended inside db.transaction")
+            with contextlib.suppress(RuntimeError):
+                stack.__exit__(RuntimeError, abandoned, None)
+        self.exec = ExecContext(ops_limit=self.ctx.options.max_ops)
 
     def run(self, fn: Any, *args: Any) -> ExecResult:
         """Call a plugin function inside the current checkout."""
         return self.sandbox.run(fn, *args)
+
+    def run_once(
+        self, fn: Any, *args: Any, timeout: float, ops: int, before_hook: bool = False
+    ) -> ExecResult:
+        """A checkout with a single call (hooks): the same limits as :meth:`checkout`
+        plus :meth:`run`, with one call into Lua instead of four."""
+        self.exec = ExecContext(
+            ops_limit=ops,
+            before_hook=before_hook,
+            deadline=time.monotonic() + timeout,
+        )
+        try:
+            return self.sandbox.run_once(fn, *args, timeout=timeout)
+        finally:
+            self._end_exec()
 
     def execute(self, fn: Any, *args: Any, timeout: float, ops: int | None = None) -> ExecResult:
         with self.checkout(timeout=timeout, ops=self.ctx.options.max_ops if ops is None else ops):
@@ -203,6 +221,7 @@ class PluginVM:
     def snapshot_globals(self) -> None:
         """Remember the global names that survive every later execution (spec §10.1)."""
         self.keep = self.sandbox.global_names()
+        self.sandbox.keep_globals(self.keep)
 
     def release(self) -> bool:
         """Clean up after an execution; False when the VM must be replaced."""

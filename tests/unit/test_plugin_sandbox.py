@@ -201,6 +201,38 @@ def test_global_snapshot_and_reset(sandbox: Sandbox) -> None:
     assert values(sandbox, "return keep_me, leaked") == [2, None]
 
 
+def test_run_once_arms_runs_disarms_and_resets_in_one_call(sandbox: Sandbox) -> None:
+    values(sandbox, "keep_me = 1")
+    sandbox.keep_globals(sandbox.global_names())
+    fn = sandbox.compile(b"return function(x) leaked = x return x * 2 end", "unit/init.lua")
+    with sandbox.checkout(1.0):
+        handler = sandbox.run(fn).first
+    result = sandbox.run_once(handler, 21, timeout=1.0)
+    assert result.ok and from_lua(result.first) == 42
+    # the run's new global is already gone; the pool's reset costs no second call
+    assert sandbox.reset_globals(sandbox._keep) is True
+    assert values(sandbox, "return keep_me, leaked") == [1, None]
+    # disarmed afterwards: a kept function cannot run outside a checkout
+    assert sandbox.run(handler, 1).status is ExecStatus.ERROR
+    spin = sandbox.compile(b"return function() while true do end end", "unit/init.lua")
+    with sandbox.checkout(1.0):
+        looping = sandbox.run(spin).first
+    started = time.monotonic()
+    assert sandbox.run_once(looping, timeout=0.05).status is ExecStatus.TIMEOUT
+    assert time.monotonic() - started < 1.0
+    assert sandbox.run_once(looping, timeout=1.0, instructions=10_000).status is ExecStatus.BUDGET
+
+
+def test_run_once_reports_a_replaced_api_module(sandbox: Sandbox) -> None:
+    sandbox.install_module("json", sandbox.table({"x": 1}))
+    sandbox.keep_globals(sandbox.global_names())
+    fn = sandbox.compile(b"return function() json = {} end", "unit/init.lua")
+    with sandbox.checkout(1.0):
+        rebind = sandbox.run(fn).first
+    assert sandbox.run_once(rebind, timeout=1.0).ok
+    assert sandbox.reset_globals(sandbox._keep) is False
+
+
 def test_memory_recycling_signal() -> None:
     sb = Sandbox(name="r", limits=SandboxLimits(memory_limit=4 * 1024 * 1024))
     values(sb, "hold = {} for i = 1, 38 do hold[i] = string.rep('x', 99990) .. i end")
