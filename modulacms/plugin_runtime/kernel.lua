@@ -549,6 +549,41 @@ function K.global_type(name)
   return type(rawget(env, name))
 end
 
+------------------------------------------------------------------------------------------
+-- database rows pushed by the host in bulk
+
+-- A constructor of row tables with the given keys: row(f, i) takes the values f[i+1] ..
+-- f[i+#keys] (a nil leaves its key out). The generated text only indexes `keys` by
+-- number, so no key text is ever compiled; the table constructor sizes each row at once.
+function K.row_builder(keys)
+  local parts = { "local keys = ...\nreturn function(f, i)\nreturn {" }
+  for j = 1, #keys do
+    parts[#parts + 1] = "[keys[" .. j .. "]]=f[i+" .. j .. "],"
+  end
+  parts[#parts + 1] = "}\nend\n"
+  return loadstring(t_concat(parts), KERNEL)(keys)
+end
+
+-- `count` rows from one flat list of values; row r is made by ctors[shape[r]] (by
+-- ctors[1] for every row when `shape` is nil) from widths[...] values.
+function K.build_rows(ctors, widths, shape, flat, count)
+  local rows, i = {}, 0
+  if shape == nil then
+    local row, width = ctors[1], widths[1]
+    for r = 1, count do
+      rows[r] = row(flat, i)
+      i = i + width
+    end
+    return rows
+  end
+  for r = 1, count do
+    local s = shape[r]
+    rows[r] = ctors[s](flat, i)
+    i = i + widths[s]
+  end
+  return rows
+end
+
 K.describe = describe
 K.heavy = heavy
 K.in_kernel = in_kernel

@@ -52,6 +52,13 @@ _RETURN = 0
 _RAISE = 1
 _SAFETY_MARGIN = 64 * 1024
 MEMORY_ERROR = "not enough memory"
+_ROW_SCALARS = frozenset({bytes, int, float, bool, type(None)})
+_ROW_SHAPES = 8  # distinct key sets (NULL columns are left out) one bulk push takes
+# upper bounds of the Lua heap a bulk push of rows takes (64-bit Lua 5.1): a row table
+# with its hash part, a slot of the flat list plus the row's slot and string header
+_ROW_TABLE_COST = 96
+_ROW_SLOT_COST = 16 + 96 + 48
+_ROW_CTOR_COST = 4096
 _TIMEOUT_MESSAGE = b"plugin execution timed out: context deadline exceeded"
 
 HostFunction = Callable[..., tuple[Any, ...] | None]
@@ -153,6 +160,9 @@ class Sandbox:
         self._disarm = self._kernel[b"disarm"]
         self._host_function = self._kernel[b"host_function"]
         self._run_once = self._kernel[b"run_once"]
+        self._row_builder = self._kernel[b"row_builder"]
+        self._build_rows = self._kernel[b"build_rows"]
+        self._row_ctors: dict[tuple[Any, ...], Any] = {}
         self._keep: Any = None
         self._clean: bool | None = None
         self.modules: dict[str, Any] = {}
@@ -254,6 +264,10 @@ class Sandbox:
         """Convert Python data to a Lua value (lupa objects of this VM pass through)."""
         if isinstance(value, bytes | int | float | bool) or value is None:
             return value
+        if type(value) is list and value and type(value[0]) is dict:
+            rows = self._rows_to_lua(value)
+            if rows is not None:
+                return rows
         if lua_type(value) is not None:
             return value
         data, cost = prepare(value)
@@ -262,6 +276,59 @@ class Sandbox:
         if isinstance(data, dict | list):
             return self._runtime.table_from(data, recursive=True)
         return data
+
+    def _rows_to_lua(self, rows: list[Any]) -> Any:
+        """Database rows (dicts of str keys to SQLite scalars) as a Lua list of tables,
+        built inside Lua from one flat list of values: one host-to-Lua conversion per
+        value and none per row. None when ``rows`` does not fit that shape (the general
+        path of :meth:`to_lua` then handles it)."""
+        shapes: dict[tuple[Any, ...], int] = {}
+        shape: list[int] = []
+        values: list[Any] = []
+        for row in rows:
+            if type(row) is not dict:
+                return None
+            keys = tuple(row)
+            index = shapes.get(keys)
+            if index is None:
+                if len(shapes) >= _ROW_SHAPES:
+                    return None
+                index = shapes[keys] = len(shapes) + 1
+            shape.append(index)
+            values.extend(row.values())
+        flat = [v.encode("utf-8", "surrogateescape") if type(v) is str else v for v in values]
+        if not set(map(type, flat)) <= _ROW_SCALARS:
+            return None  # a value prepare() must translate (datetime, nested data ...)
+        if not all(type(k) is str for keys in shapes for k in keys):
+            return None
+        text = sum(map(len, [v for v in flat if type(v) is bytes]))
+        names = sum(len(k) for keys in shapes for k in keys)
+        cost = (
+            _ROW_TABLE_COST * (len(rows) + 2)
+            + len(flat) * _ROW_SLOT_COST
+            + text
+            + names * len(rows)
+            + len(shapes) * _ROW_CTOR_COST
+        )
+        if cost > self.room():
+            raise _NoRoom()
+        runtime = self._runtime
+        try:
+            lua_flat = runtime.table_from(flat)
+        except OverflowError:
+            return None  # an integer beyond 64 bits: prepare() turns it into a float
+        ctors = []
+        for keys in shapes:
+            ctor = self._row_ctors.get(keys)
+            if ctor is None:
+                if len(self._row_ctors) >= 64:
+                    self._row_ctors.clear()
+                ctor = self._row_builder(runtime.table_from([k.encode() for k in keys]))
+                self._row_ctors[keys] = ctor
+            ctors.append(ctor)
+        widths = runtime.table_from([len(keys) for keys in shapes])
+        layout = runtime.table_from(shape) if len(shapes) > 1 else None
+        return self._build_rows(runtime.table_from(ctors), widths, layout, lua_flat, len(rows))
 
     def table(self, data: Mapping[str, Any] | None = None) -> Any:
         """A new Lua table filled from ``data`` (converted like :meth:`to_lua`)."""
@@ -449,6 +516,8 @@ class Sandbox:
         self._module_table = None
         self._kernel = None
         self._run = self._arm = self._disarm = self._host_function = self._run_once = None
+        self._row_builder = self._build_rows = None
+        self._row_ctors.clear()
 
 
 def _pad(result: Any, n: int) -> tuple[Any, ...]:

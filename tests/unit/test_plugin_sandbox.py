@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from modulacms.errors import PluginLoadError
 from modulacms.plugin_runtime.convert import from_lua, prepare
 from modulacms.plugin_runtime.options import SandboxLimits
-from modulacms.plugin_runtime.sandbox import ExecStatus, HostRaise, Sandbox
+from modulacms.plugin_runtime.sandbox import ExecStatus, HostRaise, Sandbox, _NoRoom
 
 
 @pytest.fixture
@@ -231,6 +232,38 @@ def test_run_once_reports_a_replaced_api_module(sandbox: Sandbox) -> None:
         rebind = sandbox.run(fn).first
     assert sandbox.run_once(rebind, timeout=1.0).ok
     assert sandbox.reset_globals(sandbox._keep) is False
+
+
+def test_database_rows_are_pushed_in_bulk(sandbox: Sandbox) -> None:
+    rows = [
+        {"id": "a", "n": 1, "price": 1.5, "ok": True, "raw": b"\xff"},
+        {"id": "b", "n": 2},  # NULL columns are left out of a row
+        {"id": "c\udcff", "n": 3, "price": 2.0, "ok": False, "raw": b""},
+    ]
+    table = sandbox.to_lua(rows)
+    assert from_lua(table) == [
+        {"id": "a", "n": 1, "price": 1.5, "ok": True, "raw": b"\xff"},
+        {"id": "b", "n": 2},
+        {"id": b"c\xff", "n": 3, "price": 2, "ok": False, "raw": ""},
+    ]
+    echo = "return function(rows) return #rows, rows[2].price, rows[3].id end"
+    fn = sandbox.compile(echo.encode(), "unit/init.lua")
+    with sandbox.checkout(1.0):
+        handler = sandbox.run(fn).first
+        result = sandbox.run(handler, rows)
+    assert [from_lua(v) for v in result.values] == [3, None, b"c\xff"]
+
+
+def test_bulk_rows_fall_back_for_values_lua_cannot_hold(sandbox: Sandbox) -> None:
+    odd = [{"when": datetime.date(2026, 1, 1), "n": 1}, {"big": 2**70, "nested": [1, None]}]
+    assert from_lua(sandbox.to_lua(odd)) == [{"n": 1}, {"big": float(2**70), "nested": [1]}]
+
+
+def test_bulk_rows_are_refused_when_they_would_not_fit() -> None:
+    small = Sandbox(name="unit", limits=SandboxLimits(memory_limit=1024 * 1024))
+    rows = [{"text": "x" * 4096, "n": i} for i in range(4000)]
+    with pytest.raises(_NoRoom):
+        small.to_lua(rows)
 
 
 def test_memory_recycling_signal() -> None:
