@@ -10,10 +10,12 @@ It implements :class:`modulacms.core.events.HookDispatcher`, which the services 
   chain, and no ``db``/``core`` access. A hook that raises (or times out, or finds no VM)
   aborts the write with :class:`ValidationFailed` ``operation blocked by plugin "p"``
   (HTTP 422; the Lua message is logged, not shown, as in the original).
-* :meth:`HookEngine.after` is called after commit; the hooks run on a worker pool, at
-  most ``plugin_hook_max_concurrent_after`` at a time (the caller blocks for a free slot),
-  with the plugin timeout for the chain and the reduced ``plugin_hook_max_ops`` budget
-  per checkout. Errors are logged and counted only.
+* :meth:`HookEngine.after` is called after commit; the hooks run on worker threads, at
+  most ``plugin_hook_max_concurrent_after`` chains queued or running (the caller blocks
+  for a free slot), with the plugin timeout for the chain and the reduced
+  ``plugin_hook_max_ops`` budget per checkout. Workers gather chains for up to
+  ``AFTER_HOOK_COALESCE`` seconds and run them in bursts (at once when the queue is full
+  or someone waits in :meth:`HookEngine.wait_idle`). Errors are logged and counted only.
 * :meth:`HookEngine.before_read` / :meth:`HookEngine.after_read` serve the public content
   delivery endpoint (spec §7.5).
 
@@ -29,7 +31,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from queue import SimpleQueue
+from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 from modulacms.core.events import HookEvent
@@ -46,6 +48,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _local = threading.local()
+
+AFTER_HOOK_COALESCE = 0.01
+"""Seconds an after-hook worker gathers chains before running them as one burst."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +111,9 @@ class HookEngine:
         # most one per concurrent chain, and live until close().
         self._queue: SimpleQueue[tuple[list[HookEntry], dict[str, Any]] | None] = SimpleQueue()
         self._workers: list[threading.Thread] = []
+        self._busy = 0
+        self._waiters = 0
+        self._flush = threading.Event()  # set: run queued chains now, no gathering
         self._pending = 0
         self._idle = threading.Condition()
         self._closed = False
@@ -278,9 +286,12 @@ class HookEngine:
             worker = None
             with self._idle:
                 self._pending += 1
-                # every queued or running chain has a worker, up to the concurrency limit
+                # a new worker only when every worker is busy running chains (a slow hook
+                # must not hold up the others), up to the concurrency limit
                 running = len(self._workers)
-                if self._pending > running and running < self._max_after:
+                if self._pending >= self._max_after:
+                    self._flush.set()  # a full queue would block writers: run it now
+                if self._busy == running and running < self._max_after:
                     worker = threading.Thread(
                         target=self._work, name="plugin-after-hook", daemon=True
                     )
@@ -312,24 +323,64 @@ class HookEngine:
                 )
 
     def _work(self) -> None:
-        """One after-hook worker: run queued chains until close() sends None."""
+        """One after-hook worker: run queued chains in bursts until close() sends None.
+
+        After the first chain of a burst arrives the worker waits up to
+        ``AFTER_HOOK_COALESCE`` seconds (less when someone calls :meth:`wait_idle`) and
+        then runs everything queued back to back. Each hook call into Lua gives up the
+        GIL and has to win it back from the request threads; in bursts that happens a
+        few times per burst instead of around every single write."""
         while True:
             item = self._queue.get()
             if item is None:
                 return
-            try:
-                self.run_after(*item)
-            except Exception:
-                log.exception("after-hook chain failed")
-            finally:
-                self._slots.release()
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
+            self._flush.wait(AFTER_HOOK_COALESCE)
+            with self._idle:
+                if self._waiters == 0:
+                    self._flush.clear()
+            burst = [item]
+            stop = False
+            while len(burst) < self._max_after:
+                try:
+                    more = self._queue.get_nowait()
+                except Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                burst.append(more)
+            with self._idle:
+                self._busy += 1
+            for chain, data in burst:
+                try:
+                    self.run_after(chain, data)
+                except Exception:
+                    log.exception("after-hook chain failed")
+                finally:
+                    self._slots.release()
+                    with self._idle:
+                        self._pending -= 1
+                        self._idle.notify_all()
+            with self._idle:
+                self._busy -= 1
+            if stop:
+                return
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until no after-hook is queued or running (tests, shutdown)."""
         end = time.monotonic() + timeout
+        with self._idle:
+            self._waiters += 1
+            self._flush.set()
+        try:
+            return self._wait_pending(end)
+        finally:
+            with self._idle:
+                self._waiters -= 1
+                if self._waiters == 0:
+                    self._flush.clear()
+
+    def _wait_pending(self, end: float) -> bool:
         with self._idle:
             while self._pending > 0:
                 left = end - time.monotonic()

@@ -129,6 +129,23 @@ def test_after_hooks_run_after_the_call_returns(
     assert manager.metrics.counter_total("plugin.hook.after", status="ok") == 2
 
 
+def test_after_hooks_run_in_bursts_on_their_own_without_blocking_writers(
+    tmp_path: Path, actor: Actor
+) -> None:
+    manager = manager_for(tmp_path, "hooks_plugin", hook_max_concurrent_after=2)
+    started = time.monotonic()
+    for i in range(6):  # three times the concurrency limit
+        manager.hooks.after(HookEvent.AFTER_CREATE, "content_data", {"title": str(i)}, actor)
+    assert time.monotonic() - started < 0.5  # a full queue is run at once, not gathered
+    deadline = time.monotonic() + 2.0
+    # nobody waits: the workers still run everything shortly after the writes
+    while manager.metrics.counter_total("plugin.hook.after", status="ok") < 6:
+        assert time.monotonic() < deadline, "after-hooks did not run"
+        time.sleep(0.005)
+    assert manager.hooks.wait_idle(1)
+    manager.hooks.close(1)
+
+
 def test_an_aborting_hook_blocks_the_write_with_a_validation_error(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, actor: Actor
 ) -> None:
