@@ -60,15 +60,7 @@ def _plain(value: Any, odd: list[float]) -> Any:
     return value
 
 
-_EXPONENT = re.compile(r"[0-9]e-")
-
-
-def _suspect(text: str) -> bool:
-    """Could ``text`` hold a number Go writes differently (``2.0``, ``1e-05``)? Substring
-    tests first: they are cheap, and false alarms only cost the slow path."""
-    if ".0," in text or ".0}" in text or ".0]" in text or text.endswith(".0"):
-        return True
-    return "e-" in text and _EXPONENT.search(text) is not None
+_EXPONENT = re.compile(r"[0-9]e[-+]")
 
 
 def _as_text(value: Any) -> str:
@@ -89,7 +81,10 @@ def encode_converted(value: Any) -> str:
         text = _FAST.encode(value)
     except ValueError:
         return encode(value)  # the slow path names the bad value the way Go does
-    if _suspect(text):
+    # Lua numbers arrive as int when integral (below 2**63), so the only floats Python
+    # writes differently from Go are those it puts in exponent form: tiny ones and
+    # those of 2**63 and beyond.
+    if ("e-" in text or "e+" in text) and _EXPONENT.search(text) is not None:
         return encode(value)
     for raw, escaped in _ESCAPES:
         if raw in text:

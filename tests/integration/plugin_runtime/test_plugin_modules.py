@@ -24,6 +24,19 @@ def test_json_encode_follows_go() -> None:
     ]
 
 
+def test_json_encode_writes_huge_and_tiny_numbers_as_go() -> None:
+    vm = make_vm("json_plugin")
+    source = (
+        b"return json.encode({1e19, 2^63, 0.5, -1e19}),"
+        b" json.encode({1e19, 2^63, 1e-05, 1e-7, 0.5, 1e21})"
+    )
+    result = vm.execute(vm.sandbox.compile(source, "json_plugin/numbers.lua"), timeout=1.0)
+    assert values(result) == [
+        "[10000000000000000000,9223372036854775808,0.5,-10000000000000000000]",
+        "[10000000000000000000,9223372036854775808,0.00001,1e-7,0.5,1e+21]",
+    ]
+
+
 def test_json_decode_follows_the_spec() -> None:
     vm = make_vm("json_plugin")
     assert values(call(vm, "decode_cases")) == [1, 3, 2, True, None, "s", 42, 42]
