@@ -116,6 +116,13 @@ def error_response(
     return BridgeResponse(status, body, headers)
 
 
+def _not_found(rid: str | None) -> BridgeResponse:
+    # one body for unknown and unapproved routes alike: no enumeration
+    return error_response(
+        404, "ROUTE_NOT_FOUND", "the requested plugin endpoint does not exist", rid
+    )
+
+
 class _IpLimiter:
     """Token bucket per client address; idle entries are purged."""
 
@@ -203,14 +210,11 @@ class PluginBridge:
     def handle(self, request: BridgeRequest) -> BridgeResponse:
         rid = request.request_id
         matched = self.match(request.method, request.path)
-        not_found = error_response(
-            404, "ROUTE_NOT_FOUND", "the requested plugin endpoint does not exist", rid
-        )
         if matched is None:
-            return not_found
+            return _not_found(rid)
         instance, route, params = matched
         if not self.manager.approvals_snapshot.route(instance.name, route.method, route.path):
-            return not_found
+            return _not_found(rid)
         if not route.public and not request.signed_in():
             return error_response(401, "UNAUTHORIZED", "authentication required", rid)
         if not self.limiter.allow(request.client_ip):
