@@ -3,7 +3,8 @@
 :class:`PluginRuntime` wires the manager to the project's database (``PluginStore`` for
 ``db.*``, ``PluginCoreService`` for core writes, ``ApprovalStore`` for approvals), the
 outbound engine and the HTTP bridge, installs the hook engine as the services' hook
-dispatcher, and runs two background threads:
+dispatcher (wrapped in :class:`RuntimeHooks`, whose ``reads`` the public delivery
+endpoint uses for ``before_read``/``after_read``), and runs two background threads:
 
 * :class:`Coordinator` — every ``sync_interval`` seconds it checks whether the database
   changed (``PRAGMA data_version``); if so it reloads the approval snapshot and brings
@@ -39,6 +40,7 @@ from modulacms.plugin_runtime.instance import PluginState
 from modulacms.plugin_runtime.manager import PluginManager
 from modulacms.plugin_runtime.options import RuntimeOptions
 from modulacms.plugin_runtime.outbound import OutboundEngine
+from modulacms.plugin_runtime.read_hooks import RuntimeHooks
 from modulacms.plugin_runtime.services import HostServices
 
 log = logging.getLogger(__name__)
@@ -79,7 +81,7 @@ class PluginRuntime:
         self.manager.plugin_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
         self.manager.load_all()
         if hasattr(self.services, "set_hooks"):
-            self.services.set_hooks(self.manager.hooks)
+            self.services.set_hooks(RuntimeHooks(self.manager.hooks))
         self.coordinator.start()
         if self.watcher is not None:
             self.watcher.start()

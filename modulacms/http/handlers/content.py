@@ -1,10 +1,25 @@
-"""Public delivery: ``GET /api/v1/content/{slug}`` in every format, cached by ETag."""
+"""Public delivery: ``GET /api/v1/content/{slug}`` in every format, cached by ETag.
+
+Read hooks (spec §7.5). When the services' hook dispatcher offers read hooks
+(``reads``, see :mod:`modulacms.core.events`) and one is approved for ``content_data``,
+every request runs them, cached page or not, because they decide per caller (headers,
+address, query). Bad ``format``/``locale``/``preview`` values are refused with 400 before
+any plugin code runs. ``before_read`` runs first: a hook's answer replaces the page (its
+status, checked headers, ``Cache-Control: no-store`` unless the hook sets one, and its
+JSON body if any). Otherwise the page is served exactly as without hooks (the same cached
+bytes and strong ETag, 304 on a match, 404 for an unknown slug) and ``after_read`` runs for
+a 200 or 304: its headers are added to this response only, replacing a same-named one
+(``Cache-Control`` included), and never become part of the cached entry or its ETag.
+A hook that fails or runs out of time is skipped and the page is served. Without an
+approved read hook the cached path costs one attribute lookup more than it did.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from modulacms.core.events import ReadAnswer, ReadHooks, ReadRequest
 from modulacms.errors import BadRequest, NotFound
 from modulacms.http.api import ANY_OBJECT, Api, Param
 from modulacms.http.auth import require_actor
@@ -40,7 +55,8 @@ api = Api("delivery")
     description=(
         "`{slug}` is the route's slug without its leading slash and may contain slashes "
         "(`/api/v1/content/blog/hello`); the site root `/` is `/api/v1/content/`. Responses "
-        "carry a strong ETag; If-None-Match gives 304."
+        "carry a strong ETag; If-None-Match gives 304. Approved plugin read hooks may answer "
+        "instead (status 200-599) or add headers."
     ),
 )
 def deliver(request: Request, ctx: Context) -> Response:
@@ -48,8 +64,16 @@ def deliver(request: Request, ctx: Context) -> Response:
     slug = "/" + request.params.get("slug", "")
     fmt = check_format(request.arg("format"))
     locale = _locale(request)
-    if request.bool_arg("preview"):
+    preview = request.bool_arg("preview")
+    reads: ReadHooks | None = getattr(ctx.services.content.hooks, "reads", None)
+    if reads is not None and reads.active():
+        return _with_read_hooks(reads, request, ctx, slug, fmt, locale, preview)
+    if preview:
         return _preview(request, ctx, slug, fmt, locale)
+    return _published(request, ctx, slug, fmt, locale)
+
+
+def _published(request: Request, ctx: Context, slug: str, fmt: str, locale: str) -> Response:
     key = ("", slug, fmt, locale)
     entry = ctx.cache.get(key)
     if entry is None:
@@ -67,6 +91,45 @@ def deliver(request: Request, ctx: Context) -> Response:
     if etag_matches(request.header("If-None-Match"), entry.etag):
         return Response(304, b"", None, headers)
     return Response(200, entry.body, JSON_TYPE, headers)
+
+
+def _with_read_hooks(
+    reads: ReadHooks,
+    request: Request,
+    ctx: Context,
+    slug: str,
+    fmt: str,
+    locale: str,
+    preview: bool,
+) -> Response:
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        headers.setdefault(name.lower(), value)
+    query = {name: values[0] for name, values in request.query.items() if values}
+    read = ReadRequest(slug, headers, request.client_ip, query)
+    answer, state = reads.before_read(read)
+    if answer is not None:
+        return _answer(answer)
+    if preview:
+        response = _preview(request, ctx, slug, fmt, locale)
+    else:
+        response = _published(request, ctx, slug, fmt, locale)
+    extra = reads.after_read(read, state)
+    if extra:
+        replaced = {name.lower() for name, _ in extra}
+        kept = [(k, v) for k, v in response.headers if k.lower() not in replaced]
+        response = Response(response.status, response.body, response.content_type, kept + extra)
+    return response
+
+
+def _answer(answer: ReadAnswer) -> Response:
+    """A ``before_read`` hook's response, sent instead of the page."""
+    headers = list(answer.headers)
+    if not any(k.lower() == "cache-control" for k, _ in headers):
+        headers.append(("Cache-Control", "no-store"))
+    if answer.body is None:
+        return Response(answer.status, b"", None, headers)
+    return Response(answer.status, dumps(answer.body), JSON_TYPE, headers)
 
 
 def _preview(request: Request, ctx: Context, slug: str, fmt: str, locale: str) -> Response:
