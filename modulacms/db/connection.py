@@ -123,9 +123,9 @@ class Database:
             depth: int = getattr(self._local, "depth", 0)
             conn = self._writer
             if depth == 0:
+                conn.execute("BEGIN IMMEDIATE")
                 if not self.memory and getattr(self._local, "deadline", None) is not None:
                     self._watch(conn, True)
-                conn.execute("BEGIN IMMEDIATE")
             else:
                 if not conn.in_transaction:
                     raise StoreError("the enclosing transaction was already rolled back")
@@ -146,7 +146,13 @@ class Database:
                         conn.execute(f"RELEASE sp_{depth}")
                 raise
             finally:
-                if depth == 0 and not self.memory:
+                # installed at BEGIN or by deadline() inside the block; a deadline scope
+                # that ended inside the block has removed it already
+                if (
+                    depth == 0
+                    and not self.memory
+                    and self._local.__dict__.get("deadline") is not None
+                ):
                     self._watch(conn, False)
             self._local.depth = depth
             if not conn.in_transaction:
