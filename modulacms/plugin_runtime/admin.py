@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from modulacms.core.clock import now
 from modulacms.db.connection import Database
 from modulacms.db.plugin_store import PluginStore
 from modulacms.db.repositories.pipelines import Pipeline, PipelineRepository
@@ -282,8 +281,7 @@ class PluginAdmin:
     def request_reload(self, name: str) -> None:
         """Validate, refresh the rows and ask a running server to reload the plugin."""
         self.sync(name)
-        with self.db.transaction() as conn:
-            conn.execute("UPDATE plugins SET date_modified = ? WHERE name = ?", (now(), name))
+        self.approvals.touch(name)
 
     # -- install, capabilities and the pipeline registry (spec §1.2, §9.5, §13) ----------
 
@@ -434,16 +432,12 @@ class PluginAdmin:
         )
 
     def _stored_hash(self, name: str) -> str:
-        value = self.db.scalar("SELECT manifest_hash FROM plugins WHERE name = ?", (name,))
-        return "" if value is None else str(value)
+        return self.approvals.manifest_hash(name)
 
     def _record(self, manifest: Manifest) -> int:
         """Store the capabilities and the manifest hash (inside the caller's transaction)."""
         count = self.pipes.replace(manifest.name, manifest.version, usable_capabilities(manifest))
-        self.db.connection().execute(
-            "UPDATE plugins SET manifest_hash = ?, date_modified = ? WHERE name = ?",
-            (manifest_hash(manifest), now(), manifest.name),
-        )
+        self.approvals.set_manifest_hash(manifest.name, manifest_hash(manifest))
         return count
 
 

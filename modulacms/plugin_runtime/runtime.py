@@ -159,12 +159,7 @@ class Coordinator:
             return
         self._version = version
         self.manager.refresh_approvals(force=True)
-        rows = {
-            name: (status, modified)
-            for name, status, modified in self.approvals.db.execute(
-                "SELECT name, status, date_modified FROM plugins"
-            )
-        }
+        rows = self.approvals.plugin_states()
         for name in self.manager.names():
             self._reconcile(name, rows.get(name))
 
