@@ -441,8 +441,7 @@ class ContentService:
 
     def _children_in_order(self, parent_id: str) -> list[ContentNode]:
         parent = self.node(parent_id)
-        kids = [self.node(c) for c in self.repo.children_ids(parent_id)]
-        return ordered_children(parent, kids)
+        return ordered_children(parent, self.repo.children(parent_id))
 
     def _link(
         self, content_id: str, parent_id: str | None, before: str | None, after: str | None

@@ -75,7 +75,7 @@ class PublishingService:
         self.content.repo.set_status_for_route(
             route.route_id, ContentStatus.PUBLISHED, moment, actor.user_id
         )
-        tree = self.content.tree(route.route_id)
+        tree = replace(tree, root=_published(tree.root, moment, actor.user_id))
         number = self.repo.next_number(route.route_id)
         version = ContentVersion(
             new_id(),
@@ -200,17 +200,6 @@ class PublishingService:
         text = self.repo.snapshot(record.version_id)
         assert text is not None
         return from_snapshot(json.loads(text), locale)
-
-    def published_document(self, route: str) -> tuple[ContentVersion, dict[str, Any]]:
-        """The served version of a route and its raw snapshot document (for renderers)."""
-        target = self.content.routes.get(route)
-        if target.published_version_id is None:
-            raise NotFound("published route", target.slug, f"route {target.slug} is not published")
-        record = self.repo.version_by_id(target.published_version_id)
-        text = self.repo.snapshot(target.published_version_id)
-        if record is None or text is None:
-            raise NotFound("published route", target.slug)
-        return record, json.loads(text)
 
     def restore(self, route: str, version: int, actor: Actor) -> RouteTree:
         """Replace the draft tree with a version; the replaced draft is kept as an autosave."""
@@ -343,6 +332,14 @@ def published_index_rows(
     return nodes, values
 
 
-def tree_nodes(tree: RouteTree) -> list[TreeNode]:
-    """Every node of a tree, depth first."""
-    return [] if tree.root is None else list(tree.root.walk())
+def _published(item: TreeNode, moment: str, by: str | None) -> TreeNode:
+    """The tree as ``set_status_for_route`` just stored it, without loading it again."""
+    node = replace(
+        item.node,
+        status=ContentStatus.PUBLISHED,
+        published_at=moment,
+        published_by=by,
+        publish_at=None,
+    )
+    children = tuple(_published(child, moment, by) for child in item.children)
+    return replace(item, node=node, children=children)

@@ -126,6 +126,14 @@ class ContentRepository:
         )
         return [r[0] for r in rows]
 
+    def children(self, parent_id: str) -> list[ContentNode]:
+        """Live children in any order, in one query (callers order them by the chain)."""
+        rows = self.db.execute(
+            f"SELECT {_NODE} FROM content_data WHERE parent_id = ? AND trashed_at IS NULL",
+            (parent_id,),
+        )
+        return [node_from_row(r) for r in rows]
+
     def last_child(self, parent_id: str, exclude: str) -> str | None:
         """The live child of ``parent_id`` that has no next sibling (other than ``exclude``)."""
         found = self.db.scalar(
@@ -187,14 +195,6 @@ class ContentRepository:
             (content_id,),
         )
         return [ValueRow(*r) for r in rows]
-
-    def nodes_of_datatype(self, datatype_id: str, limit: int, offset: int) -> list[ContentNode]:
-        rows = self.db.execute(
-            f"SELECT {_NODE} FROM content_data WHERE datatype_id = ? AND trashed_at IS NULL "
-            "ORDER BY date_created LIMIT ? OFFSET ?",
-            (datatype_id, limit, offset),
-        )
-        return [node_from_row(r) for r in rows]
 
     def all_nodes(self, route_id: str | None = None) -> list[ContentNode]:
         """Every live node (of one route, or of the whole site), for healing."""
