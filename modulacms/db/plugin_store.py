@@ -18,6 +18,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 
 import apsw
 
@@ -44,6 +45,26 @@ from modulacms.errors import PluginTimeout, QueryRejected, StoreError
 log = logging.getLogger(__name__)
 
 Row = dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Rows as SQLite returned them: column names and one tuple per row (NULL is None).
+
+    What ``db.query`` hands to the plugin runtime, which builds Lua tables from the
+    values directly; :meth:`as_rows` gives the dicts every other caller wants.
+    """
+
+    names: tuple[str, ...]
+    rows: list[tuple[object, ...]]
+
+    def as_rows(self) -> list[Row]:
+        """Dicts per row (equal names collapse, last wins; NULLs left out)."""
+        names = self.names
+        return [
+            {k: v for k, v in zip(names, row, strict=True) if v is not None} for row in self.rows
+        ]
+
 
 _COLUMNS_SQL = (
     "SELECT m.name, p.name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p "
@@ -249,6 +270,17 @@ class PluginStore:
     def query(self, plugin: str, table: object, opts: object = None) -> list[Row]:
         """``db.query``: every matching row (``[]`` when none)."""
         return self._read(f"db.query {show(table)}", self._builder(plugin).select(table, opts))
+
+    def query_columns(self, plugin: str, table: object, opts: object = None) -> Columns:
+        """``db.query`` as column names and value tuples (no dict per row)."""
+        statement = self._builder(plugin).select(table, opts)
+        with sql_errors(f"db.query {show(table)}"):
+            cursor = self.db.connection().cursor().execute(statement.sql, statement.params)
+            try:
+                names = tuple(d[0] for d in cursor.get_description())
+            except apsw.ExecutionCompleteError:
+                return Columns((), [])  # no rows: the statement has already finished
+            return Columns(names, cursor.fetchall())
 
     def query_one(self, plugin: str, table: object, opts: object = None) -> Row | None:
         """``db.query_one``: the first matching row or ``None``."""

@@ -15,6 +15,7 @@ Lua heap the value will take, checked against the VM's headroom before anything 
 from __future__ import annotations
 
 import math
+from itertools import repeat
 from typing import Any, TypeAlias
 
 from lupa import lua51
@@ -64,26 +65,97 @@ MAX_DEPTH = 32
 MAX_NODES = 100_000
 
 
-class _Budget:
-    __slots__ = ("left", "max_depth", "max_nodes")
+_SLICE = 4000
+"""Values taken from Lua per call when reading flattened rows (Lua 5.1 allows ~8000)."""
+_MIN_ROWS = 4
+"""Lists shorter than this are converted row by row."""
 
-    def __init__(self, max_depth: int, max_nodes: int) -> None:
+
+class RowReader:
+    """Kernel functions that read a list of uniform rows in a few calls (see
+    ``K.rows_flat`` in kernel.lua); one per VM, handed to :func:`from_lua`."""
+
+    __slots__ = ("flatten", "slice")
+
+    def __init__(self, flatten: Any, slice_: Any) -> None:
+        self.flatten = flatten
+        self.slice = slice_
+
+    def values(self, flat: Any, total: int) -> list[Any]:
+        out: list[Any] = []
+        for start in range(1, total + 1, _SLICE):
+            end = min(total, start + _SLICE - 1)
+            got = self.slice(flat, start, end)
+            if start == end:
+                out.append(got)  # one result comes back bare, not as a tuple
+            else:
+                out.extend(got)
+        return out
+
+
+class _Budget:
+    __slots__ = ("left", "max_depth", "max_nodes", "rows")
+
+    def __init__(self, max_depth: int, max_nodes: int, rows: RowReader | None) -> None:
         self.left = max_nodes
         self.max_depth = max_depth
         self.max_nodes = max_nodes
+        self.rows = rows
 
 
-def from_lua(value: object, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> LuaValue:
+class _NotScalar(Exception):
+    pass
+
+
+def _not_scalar() -> LuaValue:
+    raise _NotScalar
+
+
+def from_lua(
+    value: object,
+    *,
+    max_depth: int = MAX_DEPTH,
+    max_nodes: int = MAX_NODES,
+    rows: RowReader | None = None,
+) -> LuaValue:
     """Convert a Lua value to plain Python data per spec §3.
 
     Tables are read raw (no metamethod runs). At most ``max_nodes`` values are converted
     and tables nest at most ``max_depth`` levels (a reference cycle exceeds it); beyond
     that :class:`ConversionError` is raised, so a hostile value (a cycle, a shared
     subtable repeated 2^40 times) cannot make the host loop or allocate without bound.
+    With ``rows`` (the VM's kernel functions), a list of uniform rows of scalars is read
+    in a few calls instead of one iteration per row; the result is the same.
     """
     if type(value) is not _TABLE:
         return _scalar(value)
-    return _table(value, _Budget(max_depth, max_nodes), 1)
+    return _table(value, _Budget(max_depth, max_nodes, rows), 1)
+
+
+def _uniform_rows(table: Any, count: int, budget: _Budget) -> list[LuaValue] | None:
+    """``count`` rows read through the kernel, or None when they are not uniform rows of
+    UTF-8 keys and scalar values (the caller then converts row by row)."""
+    reader = budget.rows
+    assert reader is not None
+    found = reader.flatten(table, count)
+    if type(found) is not tuple:
+        return None
+    width, total, flat = found
+    cost = count * (width + 1)
+    if budget.left - cost < 0:
+        return None  # the row-by-row path raises the size error with its usual message
+    values = reader.values(flat, total)
+    try:
+        keys = [k.decode() for k in values[:width]]
+        cells = [
+            v.decode() if type(v) is bytes else v if type(v) in _SCALARS else _not_scalar()
+            for v in values[width:]
+        ]
+    except (_NotScalar, UnicodeDecodeError):
+        return None
+    budget.left -= cost
+    per_row = zip(*[iter(cells)] * width, strict=True)  # consecutive groups of `width`
+    return list(map(dict, map(zip, repeat(keys), per_row)))
 
 
 def _scalar(value: Any) -> LuaValue:
@@ -98,6 +170,11 @@ def _scalar(value: Any) -> LuaValue:
     return None
 
 
+def _nested(value: Any, budget: _Budget, depth: int) -> LuaValue:
+    """A non-scalar value: a table converted, anything else (a function ...) None."""
+    return _table(value, budget, depth) if type(value) is _TABLE else None
+
+
 def _table(table: Any, budget: _Budget, depth: int) -> LuaValue:
     if depth > budget.max_depth:
         raise ConversionError(
@@ -109,15 +186,50 @@ def _table(table: Any, budget: _Budget, depth: int) -> LuaValue:
         raise ConversionError(f"value too large (more than {budget.max_nodes} entries)")
     if not items:
         return {}
+    inner = depth + 1
+    left = budget.left
     if type(items[0][0]) is int and all(type(k) is int for k, _ in items):
         keys = [k for k, _ in items]
         if keys[0] != 1 or keys[-1] != len(keys):
             keys.sort()
             items.sort(key=lambda kv: kv[0])
         if keys[0] == 1 and keys[-1] == len(keys):
-            return [
-                _table(v, budget, depth + 1) if type(v) is _TABLE else _scalar(v) for _, v in items
-            ]
+            if (
+                budget.rows is not None
+                and len(keys) >= _MIN_ROWS
+                and inner <= budget.max_depth
+                and type(items[0][1]) is _TABLE
+            ):
+                fast = _uniform_rows(table, len(keys), budget)
+                if fast is not None:
+                    return fast
+            try:
+                return [
+                    v.decode()
+                    if type(v) is bytes
+                    else v
+                    if type(v) in _SCALARS
+                    else _nested(v, budget, inner)
+                    for _, v in items
+                ]
+            except UnicodeDecodeError:
+                budget.left = left
+                return [
+                    _table(v, budget, inner) if type(v) is _TABLE else _scalar(v) for _, v in items
+                ]
+    # The common case in one comprehension: UTF-8 string keys and values. Anything else
+    # (a number key, a string that is not UTF-8) takes the careful loop below.
+    try:
+        return {
+            k.decode(): v.decode()
+            if type(v) is bytes
+            else v
+            if type(v) in _SCALARS
+            else _nested(v, budget, inner)
+            for k, v in items
+        }
+    except (AttributeError, UnicodeDecodeError):
+        budget.left = left
     out: dict[str, LuaValue] = {}
     for k, v in items:
         name = k.decode("utf-8", "replace") if type(k) is bytes else _key(k)
@@ -130,7 +242,7 @@ def _table(table: Any, budget: _Budget, depth: int) -> LuaValue:
             except UnicodeDecodeError:
                 out[name] = v
         elif kind is _TABLE:
-            out[name] = _table(v, budget, depth + 1)
+            out[name] = _table(v, budget, inner)
         elif kind in _SCALARS:
             out[name] = v
         else:

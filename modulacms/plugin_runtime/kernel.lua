@@ -44,7 +44,7 @@ local sethook, getinfo = debug.sethook, debug.getinfo
 local co_create, co_resume, co_running, co_status =
     coroutine.create, coroutine.resume, coroutine.running, coroutine.status
 local s_byte, s_sub, s_gsub = string.byte, string.sub, string.gsub
-local t_concat = table.concat
+local t_concat, unpack = table.concat, unpack
 local m_floor = math.floor
 local real_G = getfenv(1)
 
@@ -582,6 +582,44 @@ function K.build_rows(ctors, widths, shape, flat, count)
     i = i + widths[s]
   end
   return rows
+end
+
+-- The rows of list `t` (length `n`) when every row is a table with the same string keys
+-- as the first: returns width, total, flat where flat[1..width] are the keys and each row
+-- follows with its values in key order; nil for any other shape. Read raw, so no plugin
+-- metamethod runs. Lets the host take a list of rows in a few calls instead of one
+-- iteration per row.
+function K.rows_flat(t, n)
+  local first = rawget(t, 1)
+  if type(first) ~= "table" then return nil end
+  local flat, index, width = {}, {}, 0
+  for k in next, first do
+    if type(k) ~= "string" then return nil end
+    width = width + 1
+    flat[width] = k
+    index[k] = width
+  end
+  if width == 0 then return nil end
+  local base = width
+  for r = 1, n do
+    local row = rawget(t, r)
+    if type(row) ~= "table" then return nil end
+    local count = 0
+    for k, v in next, row do
+      local at = index[k]
+      if at == nil then return nil end
+      flat[base + at] = v
+      count = count + 1
+    end
+    if count ~= width then return nil end
+    base = base + width
+  end
+  return width, base, flat
+end
+
+-- Values i..j of list t as multiple results (the host asks for at most a few thousand).
+function K.slice(t, i, j)
+  return unpack(t, i, j)
 end
 
 K.describe = describe

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,6 +38,7 @@ from modulacms.errors import PluginError, PluginLoadError
 from modulacms.plugin_runtime.convert import (
     ConversionError,
     LuaValue,
+    RowReader,
     from_lua,
     lua_type,
     prepare,
@@ -163,6 +164,7 @@ class Sandbox:
         self._row_builder = self._kernel[b"row_builder"]
         self._build_rows = self._kernel[b"build_rows"]
         self._row_ctors: dict[tuple[Any, ...], Any] = {}
+        self._rows: RowReader | None = RowReader(self._kernel[b"rows_flat"], self._kernel[b"slice"])
         self._keep: Any = None
         self._clean: bool | None = None
         self.modules: dict[str, Any] = {}
@@ -296,18 +298,43 @@ class Sandbox:
                 index = shapes[keys] = len(shapes) + 1
             shape.append(index)
             values.extend(row.values())
+        if not all(type(k) is str for keys in shapes for k in keys):
+            return None
         flat = [v.encode("utf-8", "surrogateescape") if type(v) is str else v for v in values]
         if not set(map(type, flat)) <= _ROW_SCALARS:
             return None  # a value prepare() must translate (datetime, nested data ...)
-        if not all(type(k) is str for keys in shapes for k in keys):
-            return None
+        return self._push_rows(list(shapes), shape if len(shapes) > 1 else None, flat, len(rows))
+
+    def columns_to_lua(self, names: Sequence[str], rows: list[tuple[Any, ...]]) -> Any:
+        """Rows as SQLite returned them (``names`` and one tuple of SQLite values per row)
+        as a Lua list of tables; a NULL leaves its key out of that row, and equal names
+        collapse (the last wins), as for dict rows."""
+        if len(set(names)) != len(names):
+            return self.to_lua([dict(zip(names, row, strict=True)) for row in rows])
+        if not rows:
+            return self._runtime.table()
+        flat = [
+            v.encode("utf-8", "surrogateescape") if type(v) is str else v for r in rows for v in r
+        ]
+        built = self._push_rows([tuple(names)], None, flat, len(rows))
+        if built is None:
+            return self.to_lua([dict(zip(names, row, strict=True)) for row in rows])
+        return built
+
+    def _push_rows(
+        self, shapes: list[tuple[str, ...]], shape: list[int] | None, flat: list[Any], count: int
+    ) -> Any:
+        """Build ``count`` row tables in Lua from ``flat`` (bytes, numbers, booleans and
+        None only); row ``r`` has the keys ``shapes[shape[r] - 1]`` (``shapes[0]`` for
+        every row when ``shape`` is None). Raises :class:`_NoRoom` when the rows would
+        not fit the VM's headroom."""
         text = sum(map(len, [v for v in flat if type(v) is bytes]))
         names = sum(len(k) for keys in shapes for k in keys)
         cost = (
-            _ROW_TABLE_COST * (len(rows) + 2)
+            _ROW_TABLE_COST * (count + 2)
             + len(flat) * _ROW_SLOT_COST
             + text
-            + names * len(rows)
+            + names * count
             + len(shapes) * _ROW_CTOR_COST
         )
         if cost > self.room():
@@ -327,8 +354,8 @@ class Sandbox:
                 self._row_ctors[keys] = ctor
             ctors.append(ctor)
         widths = runtime.table_from([len(keys) for keys in shapes])
-        layout = runtime.table_from(shape) if len(shapes) > 1 else None
-        return self._build_rows(runtime.table_from(ctors), widths, layout, lua_flat, len(rows))
+        layout = runtime.table_from(shape) if shape is not None else None
+        return self._build_rows(runtime.table_from(ctors), widths, layout, lua_flat, count)
 
     def table(self, data: Mapping[str, Any] | None = None) -> Any:
         """A new Lua table filled from ``data`` (converted like :meth:`to_lua`)."""
@@ -374,7 +401,12 @@ class Sandbox:
         """Convert a Lua value for the host, bounded by this VM's depth and size limits;
         raises :class:`PluginError` for a value beyond them (or cyclic)."""
         try:
-            return from_lua(value, max_depth=self.limits.max_depth, max_nodes=self.limits.max_nodes)
+            return from_lua(
+                value,
+                max_depth=self.limits.max_depth,
+                max_nodes=self.limits.max_nodes,
+                rows=self._rows,
+            )
         except ConversionError as exc:
             raise PluginError(str(exc)) from None
 
@@ -518,6 +550,7 @@ class Sandbox:
         self._run = self._arm = self._disarm = self._host_function = self._run_once = None
         self._row_builder = self._build_rows = None
         self._row_ctors.clear()
+        self._rows = None
 
 
 def _pad(result: Any, n: int) -> tuple[Any, ...]:

@@ -425,3 +425,16 @@ def test_core_reads_never_return_the_hash(store: PluginStore) -> None:
 def test_core_can_read_the_table_registry(store: PluginStore) -> None:
     rows = store.core_query("p", {"tables": ["read"]}, "tables", {"where": {"plugin_name": "todo"}})
     assert sorted(str(r["short_name"]) for r in rows) == ["owners", "tasks"]
+
+
+def test_query_columns_holds_the_same_rows_as_query(store: PluginStore) -> None:
+    assert store.query_columns("todo", "tasks").rows == []
+    store.insert("todo", "tasks", {"title": "b", "n": 2, "data": b"\x00\xff"})
+    store.insert("todo", "tasks", {"title": "a", "score": 0.5})
+    opts = {"order_by": "title"}
+    columns = store.query_columns("todo", "tasks", opts)
+    assert columns.names[0] == "id" and "title" in columns.names
+    assert all(len(row) == len(columns.names) for row in columns.rows)
+    assert columns.as_rows() == store.query("todo", "tasks", opts)
+    with pytest.raises(QueryRejected):
+        store.query_columns("todo", "tasks", {"order_by": "title; DROP TABLE x"})

@@ -7,9 +7,11 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from modulacms.errors import PluginLoadError
-from modulacms.plugin_runtime.convert import from_lua, prepare
+from modulacms.errors import PluginError, PluginLoadError
+from modulacms.plugin_runtime.convert import ConversionError, from_lua, prepare
 from modulacms.plugin_runtime.options import SandboxLimits
 from modulacms.plugin_runtime.sandbox import ExecStatus, HostRaise, Sandbox, _NoRoom
 
@@ -280,3 +282,116 @@ def test_vms_are_independent() -> None:
     values(a, "function string.shout(s) return s:upper() end shared = 1")
     assert values(b, "return shared, string.shout") == [None, None]
     assert values(a, "return ('x'):shout()") == ["X"]
+
+
+def test_sqlite_columns_are_pushed_in_bulk(sandbox: Sandbox) -> None:
+    names = ("id", "n", "note", "raw")
+    rows = [("a", 1, None, b"\xff"), ("b\u00e9", 2.5, "x", None)]
+    table = sandbox.columns_to_lua(names, rows)
+    assert from_lua(table) == [
+        {"id": "a", "n": 1, "raw": b"\xff"},
+        {"id": "bé", "n": 2.5, "note": "x"},
+    ]
+    # equal names (a join selecting two "id" columns): the last one wins, as for dicts
+    joined = sandbox.columns_to_lua(("id", "id", "v"), [("x", "y", 1)])
+    assert from_lua(joined) == [{"id": "y", "v": 1}]
+    assert from_lua(sandbox.columns_to_lua((), [])) == {}
+
+
+def _lua_literal(value: Any) -> str:
+    if isinstance(value, dict):
+        parts = [f"[{_lua_literal(k)}] = {_lua_literal(v)}" for k, v in value.items()]
+        return "{" + ", ".join(parts) + "}"
+    if isinstance(value, list):
+        return "{" + ", ".join(_lua_literal(v) for v in value) + "}"
+    if value == "<function>":
+        return "function() end"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, bytes):
+        return '"' + "".join(f"\\{b}" for b in value) + '"'
+    if isinstance(value, str):
+        return _lua_literal(value.encode())
+    return repr(value)
+
+
+_scalars = st.one_of(
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.booleans(),
+    st.text(max_size=6),
+)
+_odd = st.one_of(
+    st.just(b"\xff\xfe"), st.just("<function>"), st.lists(st.integers(0, 9), max_size=2)
+)
+_names = st.sampled_from(["id", "name", "price", "n", "\u00e9t\u00e9"])
+_keys = st.one_of(_names, st.integers(1, 3))
+
+
+@st.composite
+def _rows(draw: st.DrawFn) -> list[dict[Any, Any]]:
+    """Lists of rows: uniform (the bulk path) or with something that makes it step aside
+    (a value that is not a scalar, a number key, a row of other keys)."""
+    keys = draw(st.lists(_names, min_size=1, max_size=4, unique=True))
+    cells = st.one_of(_scalars, _odd) if draw(st.booleans()) else _scalars
+    count = draw(st.integers(0, 12))
+    rows = [{k: draw(cells) for k in keys} for _ in range(count)]
+    if rows and draw(st.integers(0, 3)) == 0:
+        odd = draw(st.integers(0, len(rows) - 1))
+        rows[odd] = draw(st.dictionaries(_keys, cells, max_size=4))
+    return rows
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=_rows(),
+    max_nodes=st.sampled_from([5, 40, 100_000, 100_000]),
+    max_depth=st.sampled_from([1, 2, 32, 32]),
+)
+def test_rows_read_in_bulk_convert_exactly_like_row_by_row(
+    rows: list[dict[Any, Any]], max_nodes: int, max_depth: int
+) -> None:
+    sb = _shared_sandbox()
+    value = sb.trusted("return " + _lua_literal(rows))
+    limits = SandboxLimits(max_depth=max_depth, max_nodes=max_nodes)
+    sb.limits = limits
+
+    def outcome(bulk: bool) -> Any:
+        try:
+            if bulk:
+                return sb.convert(value)
+            return from_lua(value, max_depth=max_depth, max_nodes=max_nodes)
+        except PluginError as exc:
+            return ("error", str(exc))
+        except ConversionError as exc:
+            return ("error", str(exc))
+
+    assert outcome(bulk=True) == outcome(bulk=False)
+
+
+_SHARED: list[Sandbox] = []
+
+
+def _shared_sandbox() -> Sandbox:
+    if not _SHARED:
+        _SHARED.append(Sandbox(name="unit", limits=SandboxLimits()))
+    return _SHARED[0]
+
+
+def test_uniform_rows_take_the_bulk_path(sandbox: Sandbox) -> None:
+    rows = sandbox.trusted(
+        "return {{a = 1, b = 'x'}, {a = 2, b = 'y'}, {b = 'z', a = 3}, {a = 4, b = 'w'}}"
+    )
+    mixed = sandbox.trusted("return {{a = 1}, {a = 2, b = 3}}")
+    reader = sandbox._rows
+    assert reader is not None
+    width, total, flat = reader.flatten(rows, 4)
+    assert (width, total) == (2, 10)
+    assert sorted(reader.values(flat, total)[:2]) == [b"a", b"b"]
+    assert reader.flatten(mixed, 2) is None
+    assert sandbox.convert(rows) == [
+        {"a": 1, "b": "x"},
+        {"a": 2, "b": "y"},
+        {"a": 3, "b": "z"},
+        {"a": 4, "b": "w"},
+    ]

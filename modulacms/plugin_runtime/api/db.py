@@ -157,6 +157,16 @@ def install(vm: PluginVM) -> Any:
 
         return call
 
+    def query(table: Any = None, opts: Any = None, *_: Any) -> tuple[Any, ...]:
+        # Rows go to Lua straight from SQLite's tuples, without a dict per row.
+        short = _table_name(table, "query")
+        vm.charge()
+        options = from_lua(opts) if opts is not None else None
+        found = outcome(vm, lambda: store().query_columns(plugin, short, options), returns=True)
+        if len(found) == 1:
+            return (sandbox.columns_to_lua(found[0].names, found[0].rows),)
+        return found
+
     def write(name: str, method: str) -> Callable[..., tuple[Any, ...]]:
         def call(table: Any = None, arg: Any = None, *_: Any) -> tuple[Any, ...]:
             short = _table_name(table, name)
@@ -236,7 +246,7 @@ def install(vm: PluginVM) -> Any:
         return (timestamp_ago(int(seconds)),)
 
     functions: dict[str, Callable[..., tuple[Any, ...]]] = {
-        "query": read("query", "query"),
+        "query": query,
         "query_one": read("query_one", "query_one"),
         "count": read("count", "count"),
         "exists": read("exists", "exists"),
