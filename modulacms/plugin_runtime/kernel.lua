@@ -221,11 +221,13 @@ end
 ------------------------------------------------------------------------------------------
 -- host functions as Lua closures (the Python callable stays an upvalue)
 
-local RAISE = 1
+local RAISE, TIMEOUT = 1, 2
 local HOST_FAILED = "internal error in host function"
 
 -- Wrap Python callable `fn`. It receives the raw arguments and returns
--- (status, count, a, b): status 0 = return `count` values (0..2), 1 = raise `a`.
+-- (status, count, a, b): status 0 = return `count` values (0..2), 1 = raise `a`,
+-- 2 = the execution's deadline passed inside the host (an interrupted query): trip
+-- as the count hook would, with `a` as the message, so pcall cannot swallow it.
 function K.host_function(fn)
   return function(...)
     relax()
@@ -233,6 +235,11 @@ function K.host_function(fn)
     tighten()
     if not ok then error(HOST_FAILED, 2) end
     if status == RAISE then error(a, 2) end
+    if status == TIMEOUT then
+      trip("timeout", a)
+      heat()
+      error(a, 2)
+    end
     if n == 0 then return end
     if n == 1 then return a end
     return a, b
@@ -246,6 +253,11 @@ function K.call_host(fn, ...)
   tighten()
   if not ok then return false, HOST_FAILED end
   if status == RAISE then return false, a end
+  if status == TIMEOUT then
+    trip("timeout", a)
+    heat()
+    return false, a
+  end
   return true, n, a, b
 end
 

@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 KERNEL_CHUNK = b"=sandbox_kernel"
 _RETURN = 0
 _RAISE = 1
+_TIMEOUT = 2
 _SAFETY_MARGIN = 64 * 1024
 MEMORY_ERROR = "not enough memory"
 _ROW_SCALARS = frozenset({bytes, int, float, bool, type(None)})
@@ -76,6 +77,12 @@ class HostRaise(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class HostTimeout(HostRaise):
+    """Raised by a host function when the execution's deadline passed while it worked
+    (a query interrupted at the deadline): the execution ends as a timeout, not as an
+    ordinary Lua error the plugin could catch."""
 
 
 class ExecStatus(StrEnum):
@@ -240,6 +247,8 @@ class Sandbox:
             try:
                 results = fn(*args) or ()
                 pushed = tuple(self.to_lua(v) for v in results[:2])
+            except HostTimeout as exc:
+                return (_TIMEOUT, 1, exc.message.encode("utf-8", "replace"))
             except HostRaise as exc:
                 return (_RAISE, 1, exc.message.encode("utf-8", "replace"))
             except _NoRoom:

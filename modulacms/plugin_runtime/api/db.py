@@ -20,7 +20,7 @@ from modulacms.db.query import timestamp, timestamp_ago
 from modulacms.errors import ModulaError, PluginTimeout, QueryRejected, StoreError
 from modulacms.plugin_runtime.api.args import bad_argument, type_name
 from modulacms.plugin_runtime.convert import from_lua
-from modulacms.plugin_runtime.sandbox import HostRaise
+from modulacms.plugin_runtime.sandbox import HostRaise, HostTimeout
 
 if TYPE_CHECKING:
     from modulacms.plugin_runtime.vm import PluginVM
@@ -128,7 +128,7 @@ def outcome(vm: PluginVM, call: Callable[[], Any], *, returns: bool) -> tuple[An
             raise HostRaise(exc.message) from None
         return (None, exc.message)
     except PluginTimeout as exc:
-        raise HostRaise(exc.message) from None
+        raise HostTimeout(exc.message) from None
     except StoreError as exc:
         return (None, exc.message)
     except ModulaError as exc:
