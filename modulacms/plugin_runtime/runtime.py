@@ -80,6 +80,7 @@ class PluginRuntime:
         """Create the plugin directory if needed, load every plugin, start the threads."""
         self.manager.plugin_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
         self.manager.load_all()
+        self._record_capabilities()
         if hasattr(self.services, "set_hooks"):
             self.services.set_hooks(RuntimeHooks(self.manager.hooks))
         self.coordinator.start()
@@ -87,6 +88,21 @@ class PluginRuntime:
             self.watcher.start()
         self.started = True
         return self
+
+    def _record_capabilities(self) -> None:
+        """Spec §1.2/§9.5: register plugins seen for the first time and record their
+        capabilities in the pipeline registry (once; sync-capabilities rewrites them)."""
+        from modulacms.plugin_runtime.admin import PluginAdmin
+
+        admin = PluginAdmin(self.manager.plugin_dir, self.db, self.services, self.options)
+        manifests = [i.manifest for i in self.manager.instances.values()]
+        try:
+            recorded = admin.auto_register(manifests)
+        except ModulaError as exc:
+            log.warning("recording plugin capabilities failed: %s", exc.message)
+            return
+        if recorded:
+            log.info("recorded capabilities of plugins %s", ", ".join(recorded))
 
     def close(self) -> None:
         """Stop watching, refuse new plugin requests, run ``on_shutdown``, close VMs."""

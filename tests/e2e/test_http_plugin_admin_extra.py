@@ -134,6 +134,28 @@ def test_sync_capabilities_rewrites_from_disk(site: Site) -> None:
     assert site.status_as("editor", "POST", f"{A}/plugins/pipeline_plugin/sync-capabilities") == 403
 
 
+def test_plugin_info_reports_drift_between_the_running_manifest_and_the_registry(
+    site: Site,
+) -> None:
+    info = site.client.get(f"{A}/plugins/pipeline_plugin").json()
+    assert "manifest_drift" not in info and "capability_drift" not in info
+    init = site.plugins / "pipeline_plugin" / "init.lua"
+    init.write_text(init.read_text().replace('handler = "notify"', 'handler = "announce"'))
+    site.runtime.manager.reload("pipeline_plugin")
+    info = site.client.get(f"{A}/plugins/pipeline_plugin").json()
+    assert info["manifest_drift"] is True
+    assert info["capability_drift"] == {
+        "added": ["content_data.after_publish:announce"],
+        "removed": ["content_data.after_publish:notify"],
+    }
+    listed = {p["name"]: p for p in site.client.get(f"{A}/plugins").json()["plugins"]}
+    assert listed["pipeline_plugin"]["manifest_drift"] is True
+    assert "manifest_drift" not in listed["pipeline_rival"]
+    assert site.client.post(f"{A}/plugins/pipeline_plugin/sync-capabilities").status == 200
+    info = site.client.get(f"{A}/plugins/pipeline_plugin").json()
+    assert "manifest_drift" not in info and "capability_drift" not in info
+
+
 def test_cleanup_lists_and_drops_only_orphans(site: Site) -> None:
     store = PluginStore(site.app.db)
     store.define_table("gone", "items", NOTES)

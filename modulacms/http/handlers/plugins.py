@@ -91,18 +91,23 @@ def _entry(entry: Any) -> dict[str, Any]:
     }
 
 
-def _record_capabilities(admin: Any, manager: Any) -> None:
-    """Spec §1.2/§9.5: the capabilities of discovered plugins are stored on first
-    registration. The manager registers the ``plugins`` rows at start-up; the pipelines
-    of plugins seen for the first time are recorded here, once per server start."""
-    manifests = [i.ctx.source.manifest for i in manager.instances.values()]
+def _with_drift(admin: Any, manager: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (one plugin's info or summary) with ``manifest_drift`` and, when the
+    stored capabilities differ from the running manifest, ``capability_drift``."""
+    instance = manager.instance(data["name"])
+    if instance is None:
+        return data
     try:
-        recorded = admin.auto_register(manifests)
+        drift = admin.capability_drift(instance.manifest)
     except ModulaError as exc:
-        log.warning("recording plugin capabilities failed: %s", exc.message)
-        return
-    if recorded:
-        log.info("recorded capabilities of plugins %s", ", ".join(recorded))
+        log.warning("reading the drift of plugin %s failed: %s", data["name"], exc.message)
+        return data
+    if drift["manifest_drift"]:
+        data["manifest_drift"] = True
+    changes = drift["capability_drift"]
+    if changes["added"] or changes["removed"]:
+        data["capability_drift"] = changes
+    return data
 
 
 def plugin_api(runtime: Any) -> Api:
@@ -115,7 +120,6 @@ def plugin_api(runtime: Any) -> Api:
     store = runtime.approvals
     admin = PluginAdmin(manager.plugin_dir, runtime.db, runtime.services, runtime.options)
     synced: dict[str, float] = {}
-    _record_capabilities(admin, manager)
 
     def serve(request: Request, ctx: Context) -> Response:
         from modulacms.plugin_runtime.bridge import BridgeRequest
@@ -153,7 +157,8 @@ def plugin_api(runtime: Any) -> Api:
     @api.get("/api/v1/admin/plugins", "List plugins", permission=READ, response=OBJECT)
     def list_plugins(request: Request, ctx: Context) -> Response:
         require(request, ctx, READ)
-        return json_response({"plugins": manager.summaries()})
+        plugins = [_with_drift(admin, manager, p) for p in manager.summaries()]
+        return json_response({"plugins": plugins})
 
     @api.get("/api/v1/admin/plugins/routes", "Plugin routes", permission=READ, response=OBJECT)
     def list_routes(request: Request, ctx: Context) -> Response:
@@ -341,7 +346,7 @@ def plugin_api(runtime: Any) -> Api:
     )
     def plugin_info(request: Request, ctx: Context) -> Response:
         require(request, ctx, READ)
-        return json_response(manager.info(request.params["name"]))
+        return json_response(_with_drift(admin, manager, manager.info(request.params["name"])))
 
     @api.post(
         "/api/v1/admin/plugins/{name}/reload",
