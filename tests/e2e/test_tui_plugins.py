@@ -256,7 +256,11 @@ assert "lupa" not in sys.modules, "imported too early"
 assert control.plugins() == []
 assert "lupa" in sys.modules
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    # run from the project root, whatever directory an earlier test left us in
+    root = BUNDLED.parent
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=False
+    )
     assert done.returncode == 0, done.stderr
 
 
