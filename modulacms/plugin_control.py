@@ -9,10 +9,11 @@ used, so that a front end that never shows plugins starts as fast as before.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from modulacms.core.plugin_screens import ScreenInfo, ScreenSession
 from modulacms.core.plugins import (
     STATUS_INVALID,
     STATUS_NOT_REGISTERED,
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from modulacms.config import Settings
     from modulacms.db.connection import Database
     from modulacms.plugin_runtime.admin import PluginAdmin
+    from modulacms.plugin_runtime.manifest import Manifest
+    from modulacms.plugin_runtime.screens import ScreenHost
 
 T = TypeVar("T")
 
@@ -46,6 +49,8 @@ class AdminPluginControl:
         self._lock = threading.Lock()
         self._load_errors: dict[str, str] = {}
         """Load failures seen by this control (the runtime does not store them yet)."""
+        self._screens: ScreenHost | None = None
+        self._screens_lock = threading.Lock()
 
     # -- reading ------------------------------------------------------------------------
 
@@ -80,6 +85,7 @@ class AdminPluginControl:
                     breaker=self._breaker(name),
                     last_error=self._load_errors.get(name) or last_error,
                     pending=pending.get(name, 0),
+                    screens=_screens(manifest),
                 )
             )
         return out
@@ -121,6 +127,7 @@ class AdminPluginControl:
             breaker=self._breaker(name),
             last_error=self._load_errors.get(name) or last_error,
             pending=waiting,
+            screens=_screens(manifest),
         )
         return PluginDetail(
             summary,
@@ -206,6 +213,45 @@ class AdminPluginControl:
         with self._lock:
             self._recording(name, lambda: self.admin.request_reload(name))
 
+    # -- screens ------------------------------------------------------------------------
+
+    def screens(self, name: str) -> list[ScreenInfo]:
+        return list(_screens(self.admin.manifest(name)))
+
+    def open_screen(
+        self,
+        plugin: str,
+        screen: str,
+        width: int,
+        height: int,
+        params: Mapping[str, str] | None = None,
+    ) -> ScreenSession:
+        # not under self._lock: a screen's plugin may take a while to load, and the
+        # Plugins area must keep answering meanwhile
+        host = self._screen_host()
+        try:
+            return host.open(plugin, screen, width, height, params)
+        except PluginLoadError as exc:
+            self._load_errors[plugin] = exc.message
+            raise
+
+    def _screen_host(self) -> ScreenHost:
+        with self._screens_lock:
+            if self._screens is None:
+                from modulacms.plugin_runtime.screens import ScreenHost
+
+                admin = self.admin
+                self._screens = ScreenHost(
+                    admin.plugin_dir, admin.db, admin.services, admin.options
+                )
+            return self._screens
+
+    def close(self) -> None:
+        with self._screens_lock:
+            host, self._screens = self._screens, None
+        if host is not None:
+            host.close()
+
 
 class LazyPluginControl:
     """A :class:`PluginControl` that builds the real one on first use (in whichever
@@ -252,6 +298,32 @@ class LazyPluginControl:
 
     def reload(self, name: str) -> None:
         self.control.reload(name)
+
+    def screens(self, name: str) -> list[ScreenInfo]:
+        return self.control.screens(name)
+
+    def open_screen(
+        self,
+        plugin: str,
+        screen: str,
+        width: int,
+        height: int,
+        params: Mapping[str, str] | None = None,
+    ) -> ScreenSession:
+        return self.control.open_screen(plugin, screen, width, height, params)
+
+    def close(self) -> None:
+        """Close the real control if one was built (nothing to do otherwise)."""
+        with self._lock:
+            control = self._control
+        if control is not None:
+            control.close()
+
+
+def _screens(manifest: Manifest) -> tuple[ScreenInfo, ...]:
+    return tuple(
+        ScreenInfo(manifest.name, s.name, s.label, s.icon, s.hidden) for s in manifest.screens
+    )
 
 
 def admin_control(

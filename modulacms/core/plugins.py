@@ -9,8 +9,11 @@ routes and hooks are those of the plugin spec: a route is ``METHOD /path`` relat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
+
+from modulacms.core.plugin_screens import ScreenInfo, ScreenSession
 
 STATUS_NOT_REGISTERED = "not registered"
 """The plugin is in the plugin folder but has no database row yet (never loaded)."""
@@ -77,6 +80,14 @@ class PluginSummary:
     last_error: str | None = None
     pending: int = 0
     """Routes, hooks and domains still waiting for approval."""
+    screens: tuple[ScreenInfo, ...] = ()
+    """The TUI screens the manifest declares (hidden ones included)."""
+
+    @property
+    def visible_screens(self) -> tuple[ScreenInfo, ...]:
+        """The screens an editor may open from a list (hidden ones are reached only by
+        a screen's ``navigate``)."""
+        return tuple(s for s in self.screens if not s.hidden)
 
     @property
     def enabled(self) -> bool:
@@ -155,4 +166,26 @@ class PluginControl(Protocol):
 
     def reload(self, name: str) -> None:
         """Validate the plugin, refresh its rows and ask a running server to reload it."""
+        ...
+
+    def screens(self, name: str) -> list[ScreenInfo]:
+        """The screens plugin ``name`` declares, hidden ones included."""
+        ...
+
+    def open_screen(
+        self,
+        plugin: str,
+        screen: str,
+        width: int,
+        height: int,
+        params: Mapping[str, str] | None = None,
+    ) -> ScreenSession:
+        """Start ``screens/<screen>.lua`` of ``plugin`` in this process, loading the
+        plugin (and its dependencies) the first time; its first yield is the session's
+        ``initial``. Raises ``NotFound``, ``PluginLoadError`` (disabled, invalid or
+        failed plugin) or ``PluginError`` (no free VM, screen failed)."""
+        ...
+
+    def close(self) -> None:
+        """Close open screens and shut down the plugins loaded for them (app exit)."""
         ...
