@@ -13,15 +13,22 @@ It implements :class:`modulacms.core.events.HookDispatcher`, which the services 
 * :meth:`HookEngine.after` is called after commit; the hooks run on worker threads, at
   most ``plugin_hook_max_concurrent_after`` chains queued or running (the caller blocks
   for a free slot), with the plugin timeout for the chain and the reduced
-  ``plugin_hook_max_ops`` budget per checkout. Workers gather chains for up to
-  ``AFTER_HOOK_COALESCE`` seconds and run them in bursts (at once when the queue is full
-  or someone waits in :meth:`HookEngine.wait_idle`). Errors are logged and counted only.
+  ``plugin_hook_max_ops`` budget per execution. Workers gather chains for up to
+  ``AFTER_HOOK_COALESCE`` seconds and run them in bursts (at once when a writer waits for
+  a slot or someone waits in :meth:`HookEngine.wait_idle`). Errors are logged and
+  counted only.
 * :meth:`HookEngine.before_read` / :meth:`HookEngine.after_read` serve the public content
   delivery endpoint (spec §7.5).
 
 Consecutive failures per ``plugin:event:table`` feed a :class:`HookBreaker`; wildcard
 hooks are disabled under their ``*`` key too. Writes a plugin makes through ``core.*``
 while one of its hooks runs do not fire hooks again (no recursion).
+
+Cost: a hook runs on every content write, so the per-call work is kept small. The data
+table is prepared once per chain (:class:`HookData`: text encoded, numbers checked) and
+built inside Lua by a constructor made once per VM and key set, in the same call into
+Lua that runs the handler; metric label sets are made once per hook entry; an after-hook
+burst keeps the VM of a plugin between its hooks while no one else waits for one.
 """
 
 from __future__ import annotations
@@ -29,21 +36,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from queue import Empty, SimpleQueue
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from modulacms.core.events import HookEvent
 from modulacms.core.models import Actor
 from modulacms.errors import FieldError, ValidationFailed
 from modulacms.plugin_runtime.breaker import HookBreaker
-from modulacms.plugin_runtime.pool import PoolClosed, PoolExhausted
-from modulacms.plugin_runtime.sandbox import ExecResult, ExecStatus
+from modulacms.plugin_runtime.metrics import LabelKey, label_key
+from modulacms.plugin_runtime.pool import PoolClosed, PoolExhausted, PoolState, VMPool
+from modulacms.plugin_runtime.sandbox import ExecResult, ExecStatus, Sandbox
 
 if TYPE_CHECKING:
     from modulacms.plugin_runtime.instance import PluginInstance
     from modulacms.plugin_runtime.manager import PluginManager
+    from modulacms.plugin_runtime.vm import PluginVM
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +61,16 @@ _local = threading.local()
 
 AFTER_HOOK_COALESCE = 0.01
 """Seconds an after-hook worker gathers chains before running them as one burst."""
+
+AFTER_HOOK_SLOT_WAIT = 0.005
+"""Seconds a writer waiting for an after-hook slot waits for the running burst to end
+before it takes the slot of a chain that has already finished (see :meth:`HookEngine.after`)."""
+
+_STATUSES = ("ok", "error", "timeout")
+_EXACT = 2**53  # integers beyond this are not exact as Lua 5.1 numbers: sent as floats
+_MAX_KEYS = 120  # a data table with more keys takes the general conversion
+_SLOT_COST = 64  # upper bound of the Lua heap one key/value slot of a data table takes
+_CALLERS_PER_VM = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +83,20 @@ class HookEntry:
     priority: int
     order: int
     index: int
+    key: str = field(init=False, repr=False, compare=False)
+    """The breaker and approval key ``plugin:event:table``."""
+    labels: dict[str, LabelKey] = field(init=False, repr=False, compare=False)
+    """Metric label set per status (``ok``, ``error``, ``timeout``)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", HookBreaker.key(self.plugin, self.event, self.table))
+        base = {"plugin": self.plugin, "event": self.event, "table": self.table}
+        labels = {status: label_key({**base, "status": status}) for status in _STATUSES}
+        object.__setattr__(self, "labels", labels)
 
     @property
     def wildcard(self) -> bool:
         return self.table == "*"
-
-    @property
-    def key(self) -> str:
-        return HookBreaker.key(self.plugin, self.event, self.table)
 
     def sort_key(self) -> tuple[int, int, int]:
         return (self.priority, 1 if self.wildcard else 0, self.order)
@@ -85,10 +111,94 @@ class ReadResponse:
     body: Any = None
 
 
+@dataclass(frozen=True, slots=True)
+class HookData:
+    """A hook's data table prepared once for a whole chain.
+
+    ``keys`` (UTF-8 names) and ``values`` are the flat form every hook's fresh table is
+    built from inside Lua: text as ``bytes``, integers within 2^53, floats, booleans and
+    ``None`` (the key is left out) as they are, anything else (nested tables, lists,
+    other types) still Python data that the sandbox converts per call under its usual
+    rules and headroom check. ``keys`` is None when the data does not fit that form
+    (non-text keys, very many keys); hooks then get ``data`` converted in full.
+    ``size`` bounds the Lua heap the flat part takes."""
+
+    data: dict[str, Any]
+    keys: tuple[bytes, ...] | None
+    values: tuple[Any, ...]
+    size: int
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> HookData:
+        if len(data) > _MAX_KEYS:
+            return cls(data, None, (), 0)
+        keys: list[bytes] = []
+        values: list[Any] = []
+        size = 0
+        for key, value in data.items():
+            if type(key) is not str:
+                return cls(data, None, (), 0)
+            name = key.encode("utf-8", "surrogateescape")
+            kind = type(value)
+            if kind is str:
+                value = value.encode("utf-8", "surrogateescape")
+                size += len(value)
+            elif kind is bytes:
+                size += len(value)
+            elif kind is int and not -_EXACT <= value <= _EXACT:
+                value = float(value)
+            keys.append(name)
+            values.append(value)
+            size += len(name)
+        size += _SLOT_COST * (len(keys) + 2)
+        return cls(data, tuple(keys), tuple(values), size)
+
+
+_CALLER = """local _, keys = ...
+return function(handler, {params})
+  return handler({{{fields}}})
+end
+"""
+
+
+def _caller_source(count: int) -> str:
+    params = ", ".join(f"v{i}" for i in range(1, count + 1))
+    fields = ", ".join(f"[keys[{i}]] = v{i}" for i in range(1, count + 1))
+    return _CALLER.format(params=params, fields=fields)
+
+
+class _Callers:
+    """Per VM and key set, a Lua function ``(handler, v1 .. vn)`` that builds the data
+    table ``{[k1] = v1, ...}`` (a nil value leaves its key out) and tail-calls the handler
+    with it, so building the table and running the hook are one call into Lua. The text
+    only indexes the key list, never contains a key; made through the sandbox's trusted
+    glue, once per VM and key set."""
+
+    def __init__(self) -> None:
+        self._by_sandbox: weakref.WeakKeyDictionary[Sandbox, dict[tuple[bytes, ...], Any]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self, sandbox: Sandbox, keys: tuple[bytes, ...]) -> Any:
+        callers = self._by_sandbox.get(sandbox)
+        if callers is None:
+            callers = self._by_sandbox[sandbox] = {}
+        caller = callers.get(keys)
+        if caller is None:
+            if len(callers) >= _CALLERS_PER_VM:
+                callers.clear()
+            caller = callers[keys] = sandbox.trusted(_caller_source(len(keys)), list(keys))
+        return caller
+
+
 def _status(result: ExecResult) -> str:
     if result.status in (ExecStatus.TIMEOUT, ExecStatus.BUDGET):
         return "timeout"
     return "ok" if result.ok else "error"
+
+
+Held: TypeAlias = dict[str, tuple[VMPool, "PluginVM"]]
+"""VMs an after-hook burst keeps between hooks, by plugin (with the pool they belong to)."""
 
 
 class HookEngine:
@@ -104,6 +214,8 @@ class HookEngine:
         self._index: dict[tuple[str, str], list[HookEntry]] = {}
         self._ordered: dict[tuple[str, str], list[HookEntry]] = {}
         self._sequence = 0
+        self._generation = 0
+        self._callers = _Callers()
         self._max_after = max(1, self.options.hook_max_concurrent_after)
         self._slots = threading.BoundedSemaphore(self._max_after)
         # Long-lived workers fed by one queue: handing a chain over is a queue put, not a
@@ -114,7 +226,8 @@ class HookEngine:
         self._busy = 0
         self._waiters = 0
         self._flush = threading.Event()  # set: run queued chains now, no gathering
-        self._pending = 0
+        self._pending = 0  # chains queued or running
+        self._finished = 0  # chains finished whose slot a burst has not given back yet
         self._idle = threading.Condition()
         self._closed = False
 
@@ -147,6 +260,14 @@ class HookEngine:
                 index.setdefault((entry.event, entry.table), []).append(entry)
         self._index = index
         self._ordered = {}
+        self._generation += 1
+
+    @property
+    def generation(self) -> int:
+        """A number that changes whenever a plugin's hooks are registered or removed
+        (callers keep answers derived from :meth:`chain` until it or the approvals
+        snapshot changes)."""
+        return self._generation
 
     def entries(self) -> list[HookEntry]:
         with self._lock:
@@ -172,10 +293,9 @@ class HookEngine:
         if not ordered:
             return []
         approvals = self.manager.approvals_snapshot
+        disabled = self.breaker.disabled
         return [
-            e
-            for e in ordered
-            if approvals.hook(e.plugin, e.event, e.table) and not self.breaker.disabled(e.key)
+            e for e in ordered if approvals.hook(e.plugin, e.event, e.table) and not disabled(e.key)
         ]
 
     # -- running one hook ----------------------------------------------------------------
@@ -188,49 +308,58 @@ class HookEngine:
     def _run(
         self,
         entry: HookEntry,
-        data: Mapping[str, Any],
+        data: HookData,
         *,
         timeout: float,
         before: bool,
         ops: int,
+        held: Held | None = None,
     ) -> tuple[ExecResult | None, PluginInstance | None, Any]:
-        """Run one hook; (None, None, None) when it is skipped (plugin not running)."""
+        """Run one hook; (None, None, None) when it is skipped (plugin not running).
+
+        With ``held`` (an after-hook burst) the plugin's VM is taken from there when it
+        belongs to the plugin's current, open pool and nobody waits for a VM of it, and
+        put back there afterwards when it stayed healthy; the burst returns them."""
         instance = self.manager.running(entry.plugin)
         if instance is None or instance.pool is None:
             return None, None, None
-        try:
-            # Before-hooks hold the write transaction: they may take the reserved VMs.
-            # After-hooks run in the background and wait in line for a general VM, so a
-            # burst of them never starves the next before-hook.
-            if before:
-                vm = instance.pool.acquire_for_hook()
-            else:
-                vm = instance.pool.acquire(timeout=timeout)
-        except (PoolExhausted, PoolClosed):
-            return ExecResult(ExecStatus.ERROR, message="pool exhausted"), instance, None
+        pool = instance.pool
+        vm: PluginVM | None = None
+        if held is not None:
+            lease = held.pop(entry.plugin, None)
+            if lease is not None:
+                if lease[0] is pool and pool.state is PoolState.OPEN and not pool.contended:
+                    vm = lease[1]
+                else:
+                    lease[0].release(lease[1])
+        if vm is None:
+            try:
+                # Before-hooks hold the write transaction: they may take the reserved VMs.
+                # After-hooks run in the background and wait in line for a general VM, so
+                # a burst of them never starves the next before-hook.
+                vm = pool.acquire_for_hook() if before else pool.acquire(timeout=timeout)
+            except (PoolExhausted, PoolClosed):
+                return ExecResult(ExecStatus.ERROR, message="pool exhausted"), instance, None
         started = time.monotonic()
         _local.depth = getattr(_local, "depth", 0) + 1
         try:
-            registered = vm.registered.hooks
-            if entry.index >= len(registered):
-                return ExecResult(ExecStatus.ERROR, message="hook missing on VM"), instance, None
-            handler = registered[entry.index].handler
-            result = vm.run_once(handler, dict(data), timeout=timeout, ops=ops, before_hook=before)
-            returned = None
-            if result.ok and not before and result.first is not None:
-                returned = vm.sandbox.convert(result.first)
+            result, returned = self._call(vm, entry, data, timeout, before, ops)
         finally:
             _local.depth -= 1
-            instance.pool.release(vm)
+            # VM.release() is the clean-up after every execution (new globals dropped,
+            # health checked); a VM that fails it goes back to the pool to be replaced.
+            if held is not None and vm.release():
+                held[entry.plugin] = (pool, vm)
+            else:
+                pool.release(vm)
         elapsed = (time.monotonic() - started) * 1000
-        labels = {
-            "plugin": entry.plugin,
-            "event": entry.event,
-            "table": entry.table,
-            "status": _status(result),
-        }
-        self.metrics.inc("plugin.hook.before" if before else "plugin.hook.after", labels)
-        self.metrics.observe("plugin.hook.duration_ms", elapsed, labels)
+        status = _status(result)
+        self.metrics.count_and_observe(
+            "plugin.hook.before" if before else "plugin.hook.after",
+            "plugin.hook.duration_ms",
+            elapsed,
+            entry.labels[status],
+        )
         if result.ok:
             self.breaker.record_success(entry.key)
         else:
@@ -239,16 +368,40 @@ class HookEngine:
             self.metrics.inc("plugin.errors", {"plugin": entry.plugin, "error_type": "hook"})
         return result, instance, returned
 
+    def _call(
+        self, vm: PluginVM, entry: HookEntry, data: HookData, timeout: float, before: bool, ops: int
+    ) -> tuple[ExecResult, Any]:
+        registered = vm.registered.hooks
+        if entry.index >= len(registered):
+            return ExecResult(ExecStatus.ERROR, message="hook missing on VM"), None
+        handler = registered[entry.index].handler
+        sandbox = vm.sandbox
+        if data.keys is not None and data.size <= sandbox.room():
+            caller = self._callers.get(sandbox, data.keys)
+            result = vm.run_once(
+                caller, handler, *data.values, timeout=timeout, ops=ops, before_hook=before
+            )
+        else:
+            # the general conversion, which also reports a table too large for the VM
+            result = vm.run_once(
+                handler, dict(data.data), timeout=timeout, ops=ops, before_hook=before
+            )
+        returned = None
+        if result.ok and not before and result.first is not None:
+            returned = sandbox.convert(result.first)
+        return result, returned
+
     # -- HookDispatcher ------------------------------------------------------------------
 
     def before(self, event: HookEvent, table: str, row: dict[str, Any], actor: Actor) -> None:
         """Run the before-hooks; raise :class:`ValidationFailed` to abort the write."""
-        if not self.has_hooks(event.value, table):
+        name = event.value
+        if not self.has_hooks(name, table):
             return
-        chain = [e for e in self.chain(event.value, table) if not self._suppressed(e)]
+        chain = [e for e in self.chain(name, table) if not self._suppressed(e)]
         if not chain:
             return
-        data = {**row, "_table": table, "_event": event.value}
+        data = HookData.of({**row, "_table": table, "_event": name})
         per_hook = self.options.hook_timeout_ms / 1000
         end = time.monotonic() + self.options.hook_event_timeout_ms / 1000
         for entry in chain:
@@ -274,23 +427,29 @@ class HookEngine:
         raise ValidationFailed(message, [FieldError("_plugin", message)])
 
     def after(self, event: HookEvent, table: str, row: dict[str, Any], actor: Actor) -> None:
-        """Queue the after-hooks (called after commit); never raises."""
+        """Queue the after-hooks (called after commit); never raises.
+
+        Blocks while ``plugin_hook_max_concurrent_after`` chains are queued or running.
+        A writer that has to wait makes the workers run the queue at once; it waits for
+        a chain's slot for up to ``AFTER_HOOK_SLOT_WAIT`` seconds, then also accepts the
+        slot of a chain that has finished in a burst still running (bursts give slots
+        back when they end, so a burst runs without writers waking between its chains,
+        and a slow chain in a burst never holds writers up longer than that)."""
         try:
-            if self._closed or not self.has_hooks(event.value, table):
+            name = event.value
+            if self._closed or not self.has_hooks(name, table):
                 return
-            chain = [e for e in self.chain(event.value, table) if not self._suppressed(e)]
+            chain = [e for e in self.chain(name, table) if not self._suppressed(e)]
             if not chain:
                 return
-            data = {**row, "_table": table, "_event": event.value}
-            self._slots.acquire()
+            data = {**row, "_table": table, "_event": name}
+            self._take_slot()
             worker = None
             with self._idle:
                 self._pending += 1
                 # a new worker only when every worker is busy running chains (a slow hook
                 # must not hold up the others), up to the concurrency limit
                 running = len(self._workers)
-                if self._pending >= self._max_after:
-                    self._flush.set()  # a full queue would block writers: run it now
                 if self._busy == running and running < self._max_after:
                     worker = threading.Thread(
                         target=self._work, name="plugin-after-hook", daemon=True
@@ -302,8 +461,25 @@ class HookEngine:
         except Exception:
             log.exception("queueing after-hooks for %s on %s failed", event.value, table)
 
+    def _take_slot(self) -> None:
+        if self._slots.acquire(blocking=False):
+            return
+        self._flush.set()  # a writer waits: run the queue now, no gathering
+        while not self._slots.acquire(timeout=AFTER_HOOK_SLOT_WAIT):
+            with self._idle:
+                if self._finished:
+                    self._finished -= 1
+                    return
+
     def run_after(self, chain: list[HookEntry], data: dict[str, Any]) -> None:
         """Run an after-hook chain in the calling thread (the test harness uses this)."""
+        held: Held = {}
+        try:
+            self._run_after(chain, HookData.of(data), held)
+        finally:
+            _give_back(held)
+
+    def _run_after(self, chain: list[HookEntry], data: HookData, held: Held) -> None:
         end = time.monotonic() + self.options.timeout
         for entry in chain:
             left = end - time.monotonic()
@@ -311,7 +487,7 @@ class HookEngine:
                 log.warning("after-hook chain for %s timed out", entry.event)
                 break
             result, _, _ = self._run(
-                entry, data, timeout=left, before=False, ops=self.options.hook_max_ops
+                entry, data, timeout=left, before=False, ops=self.options.hook_max_ops, held=held
             )
             if result is not None and not result.ok:
                 log.warning(
@@ -326,10 +502,11 @@ class HookEngine:
         """One after-hook worker: run queued chains in bursts until close() sends None.
 
         After the first chain of a burst arrives the worker waits up to
-        ``AFTER_HOOK_COALESCE`` seconds (less when someone calls :meth:`wait_idle`) and
-        then runs everything queued back to back. Each hook call into Lua gives up the
-        GIL and has to win it back from the request threads; in bursts that happens a
-        few times per burst instead of around every single write."""
+        ``AFTER_HOOK_COALESCE`` seconds (less when a writer waits for a slot or someone
+        calls :meth:`wait_idle`) and then runs everything queued back to back, keeping
+        each plugin's VM between hooks. Each hook call into Lua gives up the GIL and has
+        to win it back from the request threads; in bursts that happens a few times per
+        burst instead of around every single write."""
         while True:
             item = self._queue.get()
             if item is None:
@@ -351,20 +528,31 @@ class HookEngine:
                 burst.append(more)
             with self._idle:
                 self._busy += 1
+            self._run_burst(burst)
+            if stop:
+                return
+
+    def _run_burst(self, burst: list[tuple[list[HookEntry], dict[str, Any]]]) -> None:
+        held: Held = {}
+        try:
             for chain, data in burst:
                 try:
-                    self.run_after(chain, data)
+                    self._run_after(chain, HookData.of(data), held)
                 except Exception:
                     log.exception("after-hook chain failed")
                 finally:
-                    self._slots.release()
                     with self._idle:
                         self._pending -= 1
-                        self._idle.notify_all()
+                        self._finished += 1
+        finally:
+            _give_back(held)
             with self._idle:
                 self._busy -= 1
-            if stop:
-                return
+                freed, self._finished = self._finished, 0
+                if self._pending == 0:
+                    self._idle.notify_all()
+            for _ in range(freed):
+                self._slots.release()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until no after-hook is queued or running (tests, shutdown)."""
@@ -462,13 +650,7 @@ class HookEngine:
             return ExecResult(ExecStatus.ERROR, message="internal"), None, (None, None)
         finally:
             instance.pool.release(vm)
-        labels = {
-            "plugin": entry.plugin,
-            "event": entry.event,
-            "table": entry.table,
-            "status": _status(result),
-        }
-        self.metrics.inc("plugin.hook.before", labels)
+        self.metrics.inc_key("plugin.hook.before", entry.labels[_status(result)])
         if result.ok:
             self.breaker.record_success(entry.key)
         else:
@@ -483,7 +665,9 @@ class HookEngine:
         headers: dict[str, str] = {}
         if not chain:
             return headers
-        merged = {**data, **(state or {}), "_table": "content_data", "_event": "after_read"}
+        merged = HookData.of(
+            {**data, **(state or {}), "_table": "content_data", "_event": "after_read"}
+        )
         end = time.monotonic() + self.options.timeout
         per_hook = self.options.hook_timeout_ms / 1000
         for entry in chain:
@@ -503,6 +687,13 @@ class HookEngine:
             if isinstance(extra, dict):
                 headers.update({str(k): v for k, v in extra.items() if isinstance(v, str)})
         return headers
+
+
+def _give_back(held: Held) -> None:
+    """Return the VMs an after-hook burst kept."""
+    for pool, vm in held.values():
+        pool.release(vm)
+    held.clear()
 
 
 class core_writes:  # noqa: N801 - used as a context manager like a function

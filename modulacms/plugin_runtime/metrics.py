@@ -3,12 +3,16 @@
 Names follow the spec with dots (``plugin.http.requests``); the exposition turns them
 into Prometheus names (``plugin_http_requests_total``). Counters only go up, histograms
 keep fixed millisecond buckets, gauges hold the last value. Thread-safe.
+
+Hot paths (hooks, VM checkouts) build their label sets once with :func:`label_key` and
+record through the ``*_key`` methods, which skip turning a dict into a key per call.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -32,7 +36,8 @@ HELP = {
 LabelKey = tuple[tuple[str, str], ...]
 
 
-def _labels(labels: Mapping[str, object]) -> LabelKey:
+def label_key(labels: Mapping[str, object]) -> LabelKey:
+    """The registry's key of a label set (values as strings, sorted by name)."""
     return tuple(sorted([(k, v if type(v) is str else str(v)) for k, v in labels.items()]))
 
 
@@ -43,12 +48,8 @@ class _Histogram:
     samples: list[float] = field(default_factory=list)
 
     def observe(self, value: float) -> None:
-        for i, bound in enumerate(BUCKETS_MS):
-            if value <= bound:
-                self.counts[i] += 1
-                break
-        else:
-            self.counts[-1] += 1
+        # the first bucket whose upper bound is >= value; past the last: the +Inf bucket
+        self.counts[bisect_left(BUCKETS_MS, value)] += 1
         self.total += value
         if len(self.samples) < 100_000:
             self.samples.append(value)
@@ -68,44 +69,63 @@ class MetricsRegistry:
         self._gauges: dict[str, dict[LabelKey, float]] = {}
 
     def inc(self, name: str, labels: Mapping[str, object] | None = None, by: float = 1) -> None:
-        key = _labels(labels or {})
+        key = label_key(labels or {})
         with self._lock:
             series = self._counters.setdefault(name, {})
             series[key] = series.get(key, 0) + by
 
     def observe(self, name: str, value: float, labels: Mapping[str, object] | None = None) -> None:
-        key = _labels(labels or {})
+        key = label_key(labels or {})
         with self._lock:
             self._histograms.setdefault(name, {}).setdefault(key, _Histogram()).observe(value)
 
+    def inc_key(self, name: str, key: LabelKey, by: float = 1) -> None:
+        """:meth:`inc` with a label set already made by :func:`label_key`."""
+        with self._lock:
+            series = self._counters.setdefault(name, {})
+            series[key] = series.get(key, 0) + by
+
+    def observe_key(self, name: str, value: float, key: LabelKey) -> None:
+        """:meth:`observe` with a label set already made by :func:`label_key`."""
+        with self._lock:
+            self._histograms.setdefault(name, {}).setdefault(key, _Histogram()).observe(value)
+
+    def count_and_observe(self, counter: str, histogram: str, value: float, key: LabelKey) -> None:
+        """Count one event in ``counter`` and record ``value`` in ``histogram``, both under
+        the label set ``key`` (from :func:`label_key`), taking the lock once."""
+        with self._lock:
+            series = self._counters.setdefault(counter, {})
+            series[key] = series.get(key, 0) + 1
+            self._histograms.setdefault(histogram, {}).setdefault(key, _Histogram()).observe(value)
+
     def set(self, name: str, value: float, labels: Mapping[str, object] | None = None) -> None:
         with self._lock:
-            self._gauges.setdefault(name, {})[_labels(labels or {})] = value
+            self._gauges.setdefault(name, {})[label_key(labels or {})] = value
 
     def counter(self, name: str, labels: Mapping[str, object] | None = None) -> float:
         with self._lock:
-            return self._counters.get(name, {}).get(_labels(labels or {}), 0)
+            return self._counters.get(name, {}).get(label_key(labels or {}), 0)
 
     def counter_total(self, name: str, **match: object) -> float:
         """Sum of a counter over every label set containing ``match``."""
-        wanted = set(_labels(match))
+        wanted = set(label_key(match))
         with self._lock:
             return sum(v for k, v in self._counters.get(name, {}).items() if wanted <= set(k))
 
     def gauge(self, name: str, labels: Mapping[str, object] | None = None) -> float | None:
         with self._lock:
-            return self._gauges.get(name, {}).get(_labels(labels or {}))
+            return self._gauges.get(name, {}).get(label_key(labels or {}))
 
     def samples(self, name: str, labels: Mapping[str, object] | None = None) -> list[float]:
         """The recorded samples of a histogram series, oldest first (bounded)."""
         with self._lock:
-            hist = self._histograms.get(name, {}).get(_labels(labels or {}))
+            hist = self._histograms.get(name, {}).get(label_key(labels or {}))
             return list(hist.samples) if hist else []
 
     def quantile(self, name: str, q: float, labels: Mapping[str, object] | None = None) -> float:
         """Quantile of a histogram's recorded samples (for benchmarks and tests)."""
         with self._lock:
-            hist = self._histograms.get(name, {}).get(_labels(labels or {}))
+            hist = self._histograms.get(name, {}).get(label_key(labels or {}))
             samples = sorted(hist.samples) if hist else []
         if not samples:
             return math.nan

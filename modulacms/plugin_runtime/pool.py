@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from enum import StrEnum
 
 from modulacms.errors import PluginError
-from modulacms.plugin_runtime.metrics import MetricsRegistry
+from modulacms.plugin_runtime.metrics import MetricsRegistry, label_key
 from modulacms.plugin_runtime.vm import PluginVM
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ class VMPool:
         self._factory = factory
         self._timeout = checkout_timeout
         self._metrics = metrics
+        self._labels = label_key({"plugin": plugin})
         self._cond = threading.Condition()
         self._general: deque[PluginVM] = deque(vms[self.reserved_size :])
         self._reserved: deque[PluginVM] = deque(vms[: self.reserved_size])
@@ -88,7 +89,7 @@ class VMPool:
     def _record_wait(self, started: float) -> None:
         if self._metrics is not None:
             waited = (time.monotonic() - started) * 1000
-            self._metrics.observe("plugin.vm.checkout_wait_ms", waited, {"plugin": self.plugin})
+            self._metrics.observe_key("plugin.vm.checkout_wait_ms", waited, self._labels)
 
     def _check_open(self) -> None:
         if self.state is not PoolState.OPEN:
@@ -121,7 +122,7 @@ class VMPool:
             if self._general and not self._waiting:
                 self._out += 1
                 self._record_wait(started)
-                return self._general.popleft()
+                return self._general.pop()
             return self._wait(
                 self._waiting, started, deadline, f'all VMs of plugin "{self.plugin}" are busy'
             )
@@ -135,11 +136,11 @@ class VMPool:
             if self._general and not self._waiting:
                 self._out += 1
                 self._record_wait(started)
-                return self._general.popleft()
+                return self._general.pop()
             if self._reserved:
                 self._out += 1
                 self._record_wait(started)
-                return self._reserved.popleft()
+                return self._reserved.pop()
             return self._wait(
                 self._hook_waiting,
                 started,
@@ -202,6 +203,12 @@ class VMPool:
             self.release(vm)
 
     # -- state --------------------------------------------------------------------------
+
+    @property
+    def contended(self) -> bool:
+        """True when a checkout waits in line for a VM (read without the lock: a hint for
+        a holder deciding whether to give its VM back between executions)."""
+        return bool(self._waiting or self._hook_waiting)
 
     @property
     def available(self) -> int:

@@ -63,21 +63,21 @@ class DeliveryReadHooks:
 
     def __init__(self, engine: HookEngine) -> None:
         self.engine = engine
-        self._active: tuple[object, object, bool] | None = None
+        self._active: tuple[object, int, bool] | None = None
         self._warned: set[tuple[str, str]] = set()
 
     def active(self) -> bool:
         """Asked on every delivery request, so the answer is kept until the approval
-        snapshot or the engine's hook index changes (both are replaced, never mutated,
-        when they change). A read hook switched off by the breaker meanwhile only sends
-        requests down the hooked path, where the chain is filtered again."""
+        snapshot (replaced, never mutated, when approvals change) or the engine's
+        registry generation changes. A read hook switched off by the breaker meanwhile
+        only sends requests down the hooked path, where the chain is filtered again."""
         engine = self.engine
-        snapshot, index = engine.manager.approvals_snapshot, engine._index
+        snapshot, generation = engine.manager.approvals_snapshot, engine.generation
         cached = self._active
-        if cached is not None and cached[0] is snapshot and cached[1] is index:
+        if cached is not None and cached[0] is snapshot and cached[1] == generation:
             return cached[2]
         active = bool(engine.chain("before_read", TABLE) or engine.chain("after_read", TABLE))
-        self._active = (snapshot, index, active)
+        self._active = (snapshot, generation, active)
         return active
 
     def before_read(self, request: ReadRequest) -> tuple[ReadAnswer | None, ReadState]:
