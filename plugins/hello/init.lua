@@ -5,6 +5,7 @@ plugin_info = {
   description = "Says hello over HTTP",
   author = "ModulaCMS",
   license = "MIT",
+  screens = { { name = "greeting", label = "Greeting" } },  -- screens/greeting.lua
 }
 
 -- GET /api/v1/plugins/hello/greet?name=Ada  ->  {"message": "hello, Ada"}

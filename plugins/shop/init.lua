@@ -9,6 +9,8 @@ plugin_info = {
   -- read access lets the stock hook follow "product" content edited in the CMS
   core_access = { content_data = { "read" }, content_fields = { "read" }, fields = { "read" },
                   datatypes = { "read" } },
+  -- screens/inventory.lua: the stock of every product, restocked from the terminal admin
+  screens = { { name = "inventory", label = "Inventory", icon = "box" } },
 }
 
 local catalog = require("catalog")
