@@ -119,9 +119,22 @@ class ModulaApp(App[None]):
                     f"key: {item.keys}",
                     partial(self.run_action, bare_action(item.action), item.target),
                 )
+        plugins_area = self.areas.get("plugins")
+        if isinstance(plugins_area, PluginsScreen) and not isinstance(screen, ModalScreen):
+            for info in plugins_area.screens_known:
+                yield SystemCommand(
+                    f"Open {info.path}",
+                    info.label or "Plugin screen",
+                    partial(plugins_area.open_plugin_screen, info),
+                )
         yield SystemCommand("Help", "List every key of this area (F1)", self.action_help)
         yield SystemCommand("Theme", "Change the colours", self.action_change_theme)
         yield SystemCommand("Quit", "Leave ModulaCMS (ctrl+q)", self.action_quit)
+
+    def on_unmount(self) -> None:
+        # plugins loaded for their screens run on_shutdown and close their VMs
+        if self.plugins is not None:
+            self.plugins.close()
 
     async def _go(self, mode: str) -> None:
         await self.action_area(mode)

@@ -4,7 +4,8 @@ Left, every plugin in the plugin folder (invalid ones too) with its version, sta
 how many of its routes, hooks and outbound domains wait for approval. Right, the
 highlighted plugin: its facts, circuit breaker and last error, then its routes, hooks and
 domains, each approved or revoked one at a time or all at once. ``e`` enables or disables
-the plugin and ``r`` asks a running server to reload it.
+the plugin and ``r`` asks a running server to reload it. The plugin's TUI screens (those
+its manifest does not hide) are listed last; ``o`` (or enter in that list) opens one.
 
 The screen talks to a :class:`~modulacms.core.plugins.PluginControl` handed to the app;
 without one (plugins switched off) it says how to switch them on.
@@ -21,6 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Static
 
+from modulacms.core.plugin_screens import ScreenInfo
 from modulacms.core.plugins import (
     STATUS_NOT_REGISTERED,
     PluginControl,
@@ -32,6 +34,7 @@ from modulacms.core.plugins import (
 )
 from modulacms.tui.base import AreaScreen
 from modulacms.tui.modals.confirm import ConfirmModal
+from modulacms.tui.screens.plugin_screen import PluginScreen
 from modulacms.tui.text import plain
 from modulacms.tui.widgets.area_bar import AreaBar
 from modulacms.tui.widgets.table import PlainTable
@@ -110,9 +113,17 @@ class PluginDomainsTable(PlainTable[Cell]):
     BINDINGS: ClassVar[list[BindingType]] = _access_bindings("domain")
 
 
+class PluginScreensTable(PlainTable[Cell]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "screen.open_screen", "Open screen", show=False),
+        Binding("escape,left", "screen.focus_plugins", "Plugins", show=False),
+    ]
+
+
 class PluginsScreen(AreaScreen):
     AREA = "plugins"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "open_screen", "Open screen", tooltip="Open one of the plugin's screens"),
         Binding("e", "toggle_enabled", "Enable/disable", tooltip="Start or stop the plugin"),
         Binding("r", "reload", "Reload", tooltip="Re-read the plugin; a running server reloads it"),
     ]
@@ -131,6 +142,8 @@ class PluginsScreen(AreaScreen):
         self.detail: PluginDetail | None = None
         self._loading: str | None = None
         """The plugin whose detail is being loaded, if any."""
+        self.screens_known: list[ScreenInfo] = []
+        """The visible screens of every enabled plugin (the app's palette offers them)."""
 
     @property
     def control(self) -> PluginControl | None:
@@ -156,6 +169,8 @@ class PluginsScreen(AreaScreen):
                 yield PluginHooksTable(cursor_type="row", id="plugin-hooks")
                 yield Static("Outbound domains", id="domains-title", classes="pane-title")
                 yield PluginDomainsTable(cursor_type="row", id="plugin-domains")
+                yield Static("Screens", id="screens-title", classes="pane-title")
+                yield PluginScreensTable(cursor_type="row", id="plugin-screens")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -165,7 +180,9 @@ class PluginsScreen(AreaScreen):
         self.query_one(PluginRoutesTable).add_columns("ok", "route", "who")
         self.query_one(PluginHooksTable).add_columns("ok", "hook", "priority")
         self.query_one(PluginDomainsTable).add_columns("ok", "domain", "why")
+        self.query_one(PluginScreensTable).add_columns("screen", "label")
         self._show_domains(False)
+        self._show_screens(())
         self.query_one(PluginsTable).focus()
         self.refresh_area()
 
@@ -180,6 +197,7 @@ class PluginsScreen(AreaScreen):
 
     def _show_list(self, found: list[PluginSummary], keep: str | None) -> None:
         self.plugins = found
+        self.screens_known = [s for p in found if p.enabled for s in p.visible_screens]
         table = self.query_one(PluginsTable)
         table.clear()
         for p in found:
@@ -230,6 +248,7 @@ class PluginsScreen(AreaScreen):
             self.query_one("#plugin-info", Static).update("")
             for table in (routes, hooks, domains):
                 table.clear()
+            self._show_screens(())
             self.refresh_bindings()
             return
         summary = detail.summary
@@ -247,6 +266,7 @@ class PluginsScreen(AreaScreen):
             self._count("Outbound domains", detail.domains)
         )
         self._show_domains(bool(detail.domains))
+        self._show_screens(summary.visible_screens)
         self.refresh_bindings()
 
     def _update_row(self, summary: PluginSummary) -> None:
@@ -316,6 +336,16 @@ class PluginsScreen(AreaScreen):
         self.query_one("#domains-title").display = visible
         table.display = visible
 
+    def _show_screens(self, screens: Sequence[ScreenInfo]) -> None:
+        table = self.query_one(PluginScreensTable)
+        self._fill(table, screens, lambda s: (s.name, s.label))
+        visible = bool(screens)
+        if not visible and table.has_focus:
+            self.query_one(PluginsTable).focus()
+        self.query_one("#screens-title", Static).update(f"Screens ({len(screens)})")
+        self.query_one("#screens-title").display = visible
+        table.display = visible
+
     # selection --------------------------------------------------------------------------
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -362,11 +392,13 @@ class PluginsScreen(AreaScreen):
         return items[row] if 0 <= row < len(items) else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        ours = ("toggle_enabled", "reload", "approve", "approve_all", "focus_detail")
+        ours = ("toggle_enabled", "reload", "approve", "approve_all", "focus_detail", "open_screen")
         if self.control is None:
             return False if action in ours else True  # hidden: nothing to act on
         current = self.current_plugin()
         if action in ("toggle_enabled", "focus_detail") and (current is None or not current.valid):
+            return None
+        if action == "open_screen" and (current is None or not current.visible_screens):
             return None
         if action == "approve" and (
             self.detail is None or self.current_item(str(parameters[0])) is None
@@ -384,6 +416,40 @@ class PluginsScreen(AreaScreen):
 
     def action_focus_plugins(self) -> None:
         self.query_one(PluginsTable).focus()
+
+    # screens ----------------------------------------------------------------------------
+
+    def action_open_screen(self) -> None:
+        """Open the screen under the cursor of the screens list (else the first one)."""
+        current = self.current_plugin()
+        if current is None or not current.visible_screens:
+            return
+        screens = current.visible_screens
+        table = self.query_one(PluginScreensTable)
+        row = table.cursor_row if table.has_focus else 0
+        self.open_plugin_screen(screens[min(max(row, 0), len(screens) - 1)])
+
+    def open_plugin_screen(self, info: ScreenInfo) -> None:
+        """Push ``info``'s screen; a plugin that cannot run it gets a notification."""
+        control = self.control
+        if control is None:
+            return
+        known = {p.name: p for p in self.plugins}.get(info.plugin)
+        if known is not None and not known.valid:
+            self.notify(
+                f"{info.plugin} does not load: {known.last_error or 'invalid'}",
+                title="Plugin screen",
+                severity="error",
+            )
+            return
+        if known is not None and not known.enabled:
+            self.notify(
+                f"{info.plugin} is disabled; enable it (e) to open its screens",
+                title="Plugin screen",
+                severity="warning",
+            )
+            return
+        self.app.push_screen(PluginScreen(control, info.plugin, info.name, label=info.label))
 
     # changing ---------------------------------------------------------------------------
 
