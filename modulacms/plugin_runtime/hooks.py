@@ -130,28 +130,29 @@ class HookData:
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> HookData:
-        if len(data) > _MAX_KEYS:
-            return cls(data, None, (), 0)
-        keys: list[bytes] = []
-        values: list[Any] = []
-        size = 0
-        for key, value in data.items():
-            if type(key) is not str:
+        names = tuple(data)
+        keys = _KEYS.get(names)
+        if keys is None:
+            if len(names) > _MAX_KEYS or not all(type(k) is str for k in names):
                 return cls(data, None, (), 0)
-            name = key.encode("utf-8", "surrogateescape")
+            if len(_KEYS) >= 256:
+                _KEYS.clear()
+            keys = _KEYS[names] = tuple([k.encode("utf-8", "surrogateescape") for k in names])
+        values: list[Any] = [
+            v.encode("utf-8", "surrogateescape") if type(v) is str else v for v in data.values()
+        ]
+        size = _SLOT_COST * (len(keys) + 2)
+        for i, value in enumerate(values):
             kind = type(value)
-            if kind is str:
-                value = value.encode("utf-8", "surrogateescape")
-                size += len(value)
-            elif kind is bytes:
+            if kind is bytes:
                 size += len(value)
             elif kind is int and not -_EXACT <= value <= _EXACT:
-                value = float(value)
-            keys.append(name)
-            values.append(value)
-            size += len(name)
-        size += _SLOT_COST * (len(keys) + 2)
-        return cls(data, tuple(keys), tuple(values), size)
+                values[i] = float(value)
+        return cls(data, keys, tuple(values), size)
+
+
+_KEYS: dict[tuple[str, ...], tuple[bytes, ...]] = {}
+"""UTF-8 names per key set seen (rows of one table share theirs)."""
 
 
 _CALLER = """local _, keys = ...
@@ -212,7 +213,8 @@ class HookEngine:
         self._lock = threading.Lock()
         self._by_plugin: dict[str, list[HookEntry]] = {}
         self._index: dict[tuple[str, str], list[HookEntry]] = {}
-        self._ordered: dict[tuple[str, str], list[HookEntry]] = {}
+        # (event, table) -> (approvals snapshot, its approved hooks in order)
+        self._approved: dict[tuple[str, str], tuple[object, list[HookEntry]]] = {}
         self._sequence = 0
         self._generation = 0
         self._callers = _Callers()
@@ -259,7 +261,7 @@ class HookEngine:
             for entry in entries:
                 index.setdefault((entry.event, entry.table), []).append(entry)
         self._index = index
-        self._ordered = {}
+        self._approved = {}
         self._generation += 1
 
     @property
@@ -282,21 +284,22 @@ class HookEngine:
 
     def chain(self, event: str, table: str) -> list[HookEntry]:
         """The hooks that would run for (event, table), in order."""
-        ordered = self._ordered.get((event, table))
-        if ordered is None:
+        cache = self._approved
+        approvals = self.manager.approvals_snapshot
+        cached = cache.get((event, table))
+        if cached is None or cached[0] is not approvals:
             index = self._index
             candidates = index.get((event, table), []) + (
                 index.get((event, "*"), []) if table != "*" else []
             )
             ordered = sorted(candidates, key=HookEntry.sort_key)
-            self._ordered[(event, table)] = ordered
-        if not ordered:
+            approved = [e for e in ordered if approvals.hook(e.plugin, e.event, e.table)]
+            # kept until the approvals snapshot is replaced or _rebuild() drops the cache
+            cached = cache[(event, table)] = (approvals, approved)
+        if not cached[1]:
             return []
-        approvals = self.manager.approvals_snapshot
         disabled = self.breaker.disabled
-        return [
-            e for e in ordered if approvals.hook(e.plugin, e.event, e.table) and not disabled(e.key)
-        ]
+        return [e for e in cached[1] if not disabled(e.key)]
 
     # -- running one hook ----------------------------------------------------------------
 
@@ -431,10 +434,10 @@ class HookEngine:
 
         Blocks while ``plugin_hook_max_concurrent_after`` chains are queued or running.
         A writer that has to wait makes the workers run the queue at once; it waits for
-        a chain's slot for up to ``AFTER_HOOK_SLOT_WAIT`` seconds, then also accepts the
-        slot of a chain that has finished in a burst still running (bursts give slots
-        back when they end, so a burst runs without writers waking between its chains,
-        and a slow chain in a burst never holds writers up longer than that)."""
+        a slot for up to ``AFTER_HOOK_SLOT_WAIT`` seconds at a time, then also accepts
+        the slot of a chain that has finished in a burst still running (bursts give
+        slots back when they end, so a burst runs without writers waking between its
+        chains, and a slow chain in a burst never holds writers up for long)."""
         try:
             name = event.value
             if self._closed or not self.has_hooks(name, table):
