@@ -22,7 +22,7 @@ class PluginCell(VerticalScroll, can_focus=False):
     DEFAULT_CSS = """
     PluginCell { border: round $panel; height: 1fr; padding: 0 1; }
     PluginCell.focused { border: round $accent; }
-    PluginCell > Static { width: auto; min-width: 100%; }
+    PluginCell > Static { width: 100%; }
     """
 
     def __init__(self, cell: Cell, *, focused: bool = False) -> None:
