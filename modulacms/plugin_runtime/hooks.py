@@ -116,12 +116,13 @@ class HookData:
     """A hook's data table prepared once for a whole chain.
 
     ``keys`` (UTF-8 names) and ``values`` are the flat form every hook's fresh table is
-    built from inside Lua: text as ``bytes``, integers within 2^53, floats, booleans and
-    ``None`` (the key is left out) as they are, anything else (nested tables, lists,
-    other types) still Python data that the sandbox converts per call under its usual
-    rules and headroom check. ``keys`` is None when the data does not fit that form
-    (non-text keys, very many keys); hooks then get ``data`` converted in full.
-    ``size`` bounds the Lua heap the flat part takes."""
+    built from inside Lua: keys whose value is ``None`` are left out (as Lua tables hold
+    no nil), text is ``bytes``, integers beyond 2^53 are floats, other numbers and
+    booleans are as they are, and anything else (nested tables, lists, other types) is
+    still Python data that the sandbox converts per call under its usual rules and
+    headroom check. ``keys`` is None when the data does not fit that form (non-text
+    keys, very many keys); hooks then get ``data`` converted in full. ``size`` bounds
+    the Lua heap the flat part takes."""
 
     data: dict[str, Any]
     keys: tuple[bytes, ...] | None
@@ -130,7 +131,8 @@ class HookData:
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> HookData:
-        names = tuple(data)
+        # every None left out here is one argument less to convert and push per hook
+        names = tuple([k for k, v in data.items() if v is not None])
         keys = _KEYS.get(names)
         if keys is None:
             if len(names) > _MAX_KEYS or not all(type(k) is str for k in names):
@@ -139,7 +141,9 @@ class HookData:
                 _KEYS.clear()
             keys = _KEYS[names] = tuple([k.encode("utf-8", "surrogateescape") for k in names])
         values: list[Any] = [
-            v.encode("utf-8", "surrogateescape") if type(v) is str else v for v in data.values()
+            v.encode("utf-8", "surrogateescape") if type(v) is str else v
+            for v in data.values()
+            if v is not None
         ]
         size = _SLOT_COST * (len(keys) + 2)
         for i, value in enumerate(values):
@@ -152,7 +156,7 @@ class HookData:
 
 
 _KEYS: dict[tuple[str, ...], tuple[bytes, ...]] = {}
-"""UTF-8 names per key set seen (rows of one table share theirs)."""
+"""UTF-8 names per key set seen (rows of one table share a few)."""
 
 
 _CALLER = """local _, keys = ...
