@@ -212,6 +212,9 @@ class ScreenRun:
             response = self._host.request(self._info.plugin, action)
         except ModulaError as exc:
             return DataEvent(action.id, False, error=exc.message)
+        except Exception:  # a data event, never a closed screen, for what SQL refuses
+            log.exception("plugin %s screen %s: fetch failed", self._info.plugin, self._info.name)
+            return DataEvent(action.id, False, error="internal error (details are in the log)")
         if "error" in response:
             return DataEvent(action.id, False, error=str(response["error"]))
         return DataEvent(action.id, True, response)

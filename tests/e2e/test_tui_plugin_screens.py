@@ -205,3 +205,28 @@ def test_key_names_follow_the_original() -> None:
     assert screen_key("ctrl+s", None) == "ctrl+s"
     assert screen_key("shift+up", None) == "shift+up"
     assert screen_key("enter", "\r") == "enter"
+
+
+@pilot_test
+async def test_resize_and_focus_reach_the_screen(project: tuple[App, AdminPluginControl]) -> None:
+    app_, control = project
+    async with plugins_area(control, app_) as (app, pilot, area):
+        await select_plugin(pilot, area, "hello")
+        await go(pilot, "o")
+        screen = app.screen
+        assert isinstance(screen, PluginScreen)
+        shown = screen.shown
+        assert isinstance(shown, TextBlock) and shown.lines[2].text == "screen size: 100x28"
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        shown = screen.shown
+        assert isinstance(shown, TextBlock) and shown.lines[2].text == "screen size: 120x38"
+        await go(pilot, "escape")
+        # a layout with several cells: tab moves the focus there instead of reaching the plugin
+        await select_plugin(pilot, area, "shop")
+        await go(pilot, "o", "tab")
+        inventory_screen = app.screen
+        assert isinstance(inventory_screen, PluginScreen)
+        focused = [c for c in inventory_screen.query(PluginCell) if c.has_class("focused")]
+        assert len(focused) == 1 and focused[0].cell.title == "Selected"
+        await go(pilot, "escape")
