@@ -185,6 +185,8 @@ class _Callers:
         )
 
     def get(self, sandbox: Sandbox, keys: tuple[bytes, ...]) -> Any:
+        """The caller for ``keys`` on ``sandbox``; None when it cannot be made (the VM
+        is out of memory, say), and the hook then takes the general conversion."""
         callers = self._by_sandbox.get(sandbox)
         if callers is None:
             callers = self._by_sandbox[sandbox] = {}
@@ -192,7 +194,12 @@ class _Callers:
         if caller is None:
             if len(callers) >= _CALLERS_PER_VM:
                 callers.clear()
-            caller = callers[keys] = sandbox.trusted(_caller_source(len(keys)), list(keys))
+            try:
+                caller = sandbox.trusted(_caller_source(len(keys)), list(keys))
+            except Exception:
+                log.exception("plugin %s: could not prepare a hook call", sandbox.name)
+                return None
+            callers[keys] = caller
         return caller
 
 
@@ -383,8 +390,10 @@ class HookEngine:
             return ExecResult(ExecStatus.ERROR, message="hook missing on VM"), None
         handler = registered[entry.index].handler
         sandbox = vm.sandbox
+        caller = None
         if data.keys is not None and data.size <= sandbox.room():
             caller = self._callers.get(sandbox, data.keys)
+        if caller is not None:
             result = vm.run_once(
                 caller, handler, *data.values, timeout=timeout, ops=ops, before_hook=before
             )

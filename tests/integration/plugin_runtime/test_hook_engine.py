@@ -17,7 +17,7 @@ from modulacms.plugin_runtime.approvals import MemoryApprovals
 from modulacms.plugin_runtime.hooks import AFTER_HOOK_SLOT_WAIT, HookData
 from modulacms.plugin_runtime.manager import PluginManager
 from modulacms.plugin_runtime.metrics import MetricsRegistry, label_key
-from modulacms.plugin_runtime.options import RuntimeOptions
+from modulacms.plugin_runtime.options import RuntimeOptions, SandboxLimits
 
 SEEN = """
 plugin_info = { name = "seen", version = "1.0.0", description = "records its data" }
@@ -146,6 +146,26 @@ def test_rows_outside_the_flat_form_convert_the_same_way(
     first, second = saw(caplog)
     assert first == expected("before_update")
     assert second == {**many, "fields": {}, "_table": "content_data", "_event": "before_update"}
+    manager.shutdown()
+
+
+def test_data_too_large_for_the_vm_blocks_the_write_without_running_the_hook(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "plugins"
+    (root / "seen").mkdir(parents=True)
+    (root / "seen" / "init.lua").write_text(SEEN)
+    limits = SandboxLimits(memory_limit=4 * 1024 * 1024, memory_headroom=1024 * 1024)
+    options = RuntimeOptions(max_vms=2, limits=limits)
+    manager = PluginManager(root, options, approvals=MemoryApprovals(auto_approve=True))
+    manager.load_all()
+    huge = {"title": "x" * (6 * 1024 * 1024), "fields": {}}
+    assert HookData.of(huge).size > 6 * 1024 * 1024
+    with caplog.at_level(logging.INFO, logger="modulacms.plugins"):
+        with pytest.raises(ValidationFailed, match='operation blocked by plugin "seen"'):
+            manager.hooks.before(HookEvent.BEFORE_UPDATE, "content_data", huge, Actor.system())
+    assert saw(caplog) == []
+    manager.hooks.before(HookEvent.BEFORE_UPDATE, "content_data", dict(ROW), Actor.system())
     manager.shutdown()
 
 
