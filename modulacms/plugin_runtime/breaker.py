@@ -136,8 +136,10 @@ class HookBreaker:
         return key in self._disabled
 
     def record_success(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+        # the common case (no failure on record) reads the dict without the lock
+        if key in self._failures:
+            with self._lock:
+                self._failures.pop(key, None)
 
     def record_failure(self, key: str) -> bool:
         """Count a failure; True when this one disabled the hook."""
