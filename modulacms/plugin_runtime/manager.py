@@ -63,12 +63,16 @@ class PluginManager:
         approvals: ApprovalBackend | None = None,
         *,
         modules: tuple[tuple[str, Installer], ...] | None = None,
+        record_health: bool = False,
     ) -> None:
         self.plugin_dir = Path(plugin_dir)
         self.options = options or RuntimeOptions()
         self.services = services or HostServices()
         self.approvals: ApprovalBackend = approvals or MemoryApprovals()
-        self.health = HealthRecorder(self.approvals)
+        # Only the serving process records breaker states and errors where the admin
+        # tools read them: a terminal admin running a plugin's screens, or a CLI loading
+        # a plugin to sync or test it, must not overwrite what a running server recorded.
+        self.health = HealthRecorder(self.approvals) if record_health else None
         self.modules = modules
         self.metrics = self.services.metrics
         self._lock = threading.RLock()
@@ -154,12 +158,21 @@ class PluginManager:
             self.metrics.inc("plugin.circuit_breaker.trip", {"plugin": name})
             log.warning("plugin %s circuit breaker opened: %s", name, reason)
 
+        health = self.health
         return CircuitBreaker(
             self.options.max_failures,
             self.options.reset_interval,
             on_trip=tripped,
-            on_report=lambda state, error: self.health.report(name, state.value, error),
+            on_report=None
+            if health is None
+            else lambda state, error: health.report(name, state.value, error),
         )
+
+    def _started(self, instance: PluginInstance) -> None:
+        """Record the fresh breaker of a started instance (closed), replacing whatever an
+        earlier process left recorded."""
+        if self.health is not None:
+            self.health.report(instance.name, instance.breaker.state.value, None)
 
     def _check_dependencies(self, source: PluginSource) -> None:
         for dep in source.manifest.dependencies:
@@ -217,6 +230,7 @@ class PluginManager:
         with self._lock:
             self.instances[source.name] = instance
         self.hooks.register(instance)
+        self._started(instance)
         log.info("plugin %s %s running", instance.name, instance.version)
         return instance
 
@@ -256,6 +270,7 @@ class PluginManager:
             if name not in self.order:
                 self.order.append(name)
         self.hooks.register(new)
+        self._started(new)
         self.last_reload[name] = time.monotonic()
         self.metrics.inc("plugin.reload", {"plugin": name, "status": "success"})
         if old is not None and old.pool is not None:
@@ -331,8 +346,9 @@ class PluginManager:
                 log.exception("plugin %s: shutdown failed", instance.name)
             if instance.running:
                 instance.state = PluginState.STOPPED
-        self.health.flush()
-        self.health.close()
+        if self.health is not None:
+            self.health.flush()
+            self.health.close()
 
     # -- info ---------------------------------------------------------------------------
 

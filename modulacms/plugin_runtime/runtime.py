@@ -64,7 +64,9 @@ class PluginRuntime:
         self.options = options or RuntimeOptions()
         host = HostServices(store=PluginStore(db), core=getattr(services, "plugin_core", None))
         self.approvals = ApprovalStore(db)
-        self.manager = PluginManager(Path(plugin_dir), self.options, host, self.approvals)
+        self.manager = PluginManager(
+            Path(plugin_dir), self.options, host, self.approvals, record_health=True
+        )
         host.outbound = OutboundEngine(
             self.options,
             host.metrics,

@@ -270,7 +270,7 @@ async def test_breaker_state_and_last_error_recorded_by_a_server_are_shown(proje
 
     app_, control, _ = project
     async with plugins_area(control, app_) as (app, pilot, screen):
-        assert "unknown" in text_of(screen, "#plugin-info")  # no server has run it yet
+        assert "not recorded (no server has run it yet)" in text_of(screen, "#plugin-info")
     # what a running server writes when hello's handler keeps failing
     ApprovalStore(app_.db).record_health("hello", "open", "attempt to index a nil value")
     async with plugins_area(control, app_) as (app, pilot, screen):

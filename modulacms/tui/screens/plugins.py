@@ -292,7 +292,7 @@ class PluginsScreen(AreaScreen):
                     text.append(f" · {part}")
             if detail.dependencies:
                 text.append(f" · needs {', '.join(detail.dependencies)}")
-            text.append(f"\nBreaker: {s.breaker or 'unknown (only a server knows)'}\n")
+            text.append(f"\nBreaker: {s.breaker or 'not recorded (no server has run it yet)'}\n")
         if s.last_error:
             text.append(f"Last error: {s.last_error}", style="red")
         else:

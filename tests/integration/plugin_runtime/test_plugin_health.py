@@ -22,7 +22,10 @@ def test_breaker_state_and_last_error_reach_the_database(db: Database, tmp_path:
     shutil.copytree(PLUGINS / "http_error_plugin", root / "http_error_plugin")
     store = ApprovalStore(db)
     manager = PluginManager(
-        root, RuntimeOptions(max_vms=2, timeout=5.0, max_failures=3), approvals=store
+        root,
+        RuntimeOptions(max_vms=2, timeout=5.0, max_failures=3),
+        approvals=store,
+        record_health=True,
     )
     manager.load_all()
     store.set_all_routes("http_error_plugin", True, "test")
@@ -37,6 +40,60 @@ def test_breaker_state_and_last_error_reach_the_database(db: Database, tmp_path:
         assert health.last_error and health.last_error_at
     finally:
         manager.shutdown()
+
+
+def test_a_started_plugin_replaces_the_state_an_earlier_process_recorded(
+    db: Database, tmp_path: Path
+) -> None:
+    root = tmp_path / "plugins"
+    root.mkdir()
+    shutil.copytree(PLUGINS / "http_error_plugin", root / "http_error_plugin")
+    store = ApprovalStore(db)
+    options = RuntimeOptions(max_vms=1, timeout=5.0, max_failures=1)
+    first = PluginManager(root, options, approvals=store, record_health=True)
+    first.load_all()
+    assert first.health is not None and first.health.flush()
+    assert store.health()["http_error_plugin"].breaker_state == "closed"
+    store.set_all_routes("http_error_plugin", True, "test")
+    first.refresh_approvals()
+    bridge = PluginBridge(first)
+    assert call(bridge, "GET", "/http_error_plugin/fail").status == 500
+    first.shutdown()
+    assert store.health()["http_error_plugin"].breaker_state == "open"
+
+    # a new server starts with a closed breaker and says so
+    second = PluginManager(root, options, approvals=store, record_health=True)
+    try:
+        second.load_all()
+        assert second.health is not None and second.health.flush()
+        health = store.health()["http_error_plugin"]
+        assert health.breaker_state == "closed"
+        assert health.last_error  # the error stays on record until a newer one
+    finally:
+        second.shutdown()
+
+
+def test_a_process_that_does_not_serve_records_nothing(db: Database, tmp_path: Path) -> None:
+    """The terminal admin (plugin screens) and CLI tools load plugins too; their breakers
+    must not overwrite what a running server recorded."""
+    root = tmp_path / "plugins"
+    root.mkdir()
+    shutil.copytree(PLUGINS / "http_error_plugin", root / "http_error_plugin")
+    store = ApprovalStore(db)
+    manager = PluginManager(
+        root, RuntimeOptions(max_vms=1, timeout=5.0, max_failures=1), approvals=store
+    )
+    manager.load_all()
+    store.set_all_routes("http_error_plugin", True, "test")
+    manager.refresh_approvals()
+    try:
+        assert manager.health is None
+        assert call(PluginBridge(manager), "GET", "/http_error_plugin/fail").status == 500
+        assert manager.instances["http_error_plugin"].breaker.state.value == "open"
+    finally:
+        manager.shutdown()
+    health = store.health()["http_error_plugin"]
+    assert health.breaker_state is None and health.last_error is None
 
 
 class Recording:
