@@ -212,6 +212,10 @@ class AdminPluginControl:
     def reload(self, name: str) -> None:
         with self._lock:
             self._recording(name, lambda: self.admin.request_reload(name))
+        with self._screens_lock:
+            host = self._screens
+        if host is not None:  # the copy this process runs for plugin screens
+            self._recording(name, lambda: host.reload(name))
 
     # -- screens ------------------------------------------------------------------------
 

@@ -396,6 +396,8 @@ class ScreenHost:
             if self.closed:
                 raise PluginError("plugin screens are shut down")
             self.manager.refresh_approvals()
+            if self.manager.approvals_snapshot.status.get(name) == "disabled":
+                raise PluginLoadError(f'plugin "{name}" is disabled')
             instance = self.manager.instance(name)
             if instance is None:
                 self._load(name)
@@ -406,6 +408,17 @@ class ScreenHost:
             reason = instance.failed_reason or instance.state.value
             raise PluginLoadError(f'plugin "{name}" is not running: {reason}')
         return instance
+
+    def reload(self, name: str) -> None:
+        """Load ``name`` afresh for the screens opened from now on, when this process has
+        loaded it: edits to ``init.lua``, ``lib/`` and the manifest show without restarting
+        the terminal admin. Blue-green, like a server's reload: screens already open keep
+        the old VMs until they close, and a failing new version leaves the old one in
+        place (the ``PluginLoadError`` says why)."""
+        with self._lock:
+            if self.closed or self.manager.instance(name) is None:
+                return
+        self.manager.reload(name)
 
     def _load(self, name: str) -> None:
         found = discover(

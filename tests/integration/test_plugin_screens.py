@@ -257,6 +257,35 @@ def test_disabled_and_invalid_plugins_are_refused(project: tuple[App, Path]) -> 
         control.close()
 
 
+def test_reload_and_disable_reach_a_terminal_admin_that_already_runs_the_plugin(
+    project: tuple[App, Path],
+) -> None:
+    app, plugins = project
+    control = admin_control(plugins, app.db, "tui:test", services=app.services)
+    try:
+        control.open_screen(PLUGIN, "main", 80, 24).close()
+        host = control._screen_host()
+        assert host.instance(PLUGIN).version == "1.0.0"
+        init = plugins / PLUGIN / "init.lua"
+        source = init.read_text()
+        init.write_text(source.replace('version = "1.0.0"', 'version = "1.1.0"'))
+        control.reload(PLUGIN)
+        assert host.instance(PLUGIN).version == "1.1.0"
+        control.open_screen(PLUGIN, "main", 80, 24).close()
+
+        # a broken edit is refused and the running version stays
+        init.write_text(source.replace("plugin_info = {", "plugin_info = {{"))
+        with pytest.raises(PluginLoadError):
+            control.reload(PLUGIN)
+        assert host.instance(PLUGIN).version == "1.1.0"
+
+        control.set_enabled(PLUGIN, False)
+        with pytest.raises(PluginLoadError, match="disabled"):
+            control.open_screen(PLUGIN, "main", 80, 24)
+    finally:
+        control.close()
+
+
 # -- limits -------------------------------------------------------------------------------
 
 
