@@ -48,26 +48,31 @@ def plugin() -> None:
 @json_option
 @pass_state
 def list_(state: CliState, as_json: bool) -> None:
-    """List the plugins in the plugin directory (invalid ones marked)."""
-    from modulacms.plugin_runtime.admin import PluginAdmin
+    """List the plugins in the plugin directory: status, approvals still pending, the
+    breaker state a server recorded, the latest error (invalid ones marked)."""
+    from modulacms.plugin_control import admin_control
 
     settings = state.settings
     directory = settings.plugins_dir
     if not directory.is_dir():
         click.echo("no plugins directory found.")
         return
-    found = PluginAdmin(directory, state.app().db).plugins()
+    app = state.app()
+    found = admin_control(directory, app.db, "cli", services=app.services).plugins()
     if as_json:
         print_json(
             [
                 {
-                    "name": m.name if m else name,
-                    "version": m.version if m else "",
-                    "description": m.description if m else "",
-                    "valid": m is not None,
-                    **({"error": problem} if problem else {}),
+                    "name": p.name,
+                    "version": p.version,
+                    "description": p.description,
+                    "valid": p.valid,
+                    "status": p.state,
+                    "pending": p.pending,
+                    "breaker": p.breaker,
+                    **({"error": p.last_error} if p.last_error else {}),
                 }
-                for name, m, problem in found
+                for p in found
             ]
         )
         return
@@ -75,10 +80,17 @@ def list_(state: CliState, as_json: bool) -> None:
         click.echo("no plugins found.")
         return
     rows = [
-        (m.name, m.version, m.description) if m else (f"{name} [invalid]", "", problem)
-        for name, m, problem in found
+        (p.name, p.version, p.state, p.pending or "", p.breaker or "", p.description)
+        if p.valid
+        else (f"{p.name} [invalid]", "", p.state, "", "", p.last_error or "")
+        for p in found
     ]
-    print_table(("name", "version", "description"), rows, title="plugins")
+    print_table(
+        ("name", "version", "status", "pending", "breaker", "description"), rows, title="plugins"
+    )
+    broken = [p for p in found if p.last_error and p.valid]
+    for p in broken:
+        click.echo(f"{p.name}: last error: {p.last_error}")
 
 
 SCAFFOLD = """plugin_info = {{
@@ -197,6 +209,8 @@ def validate(path: Path) -> None:
 @pass_state
 def info(state: CliState, name: str, as_json: bool) -> None:
     """Show a plugin's manifest, status, routes, hooks and domains."""
+    from modulacms.core.plugins import plugin_state
+
     data = _admin(state).info(name)
 
     def human() -> None:
@@ -206,10 +220,12 @@ def info(state: CliState, name: str, as_json: bool) -> None:
             ("Description", "description"),
             ("Author", "author"),
             ("License", "license"),
-            ("Status", "status"),
         ):
             if data.get(key):
                 click.echo(f"{label + ':':13} {data[key]}")
+        stored = str(data["status"])
+        word = plugin_state(stored)
+        click.echo(f"{'Status:':13} {word}" + (f" ({stored})" if word != stored else ""))
         if data.get("breaker_state"):
             click.echo(f"{'Breaker:':13} {data['breaker_state']} since {data['breaker_since']}")
         if data.get("last_error"):

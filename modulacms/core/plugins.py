@@ -98,6 +98,11 @@ class PluginSummary:
     def valid(self) -> bool:
         return self.status != STATUS_INVALID
 
+    @property
+    def state(self) -> str:
+        """:func:`plugin_state` of the stored status."""
+        return plugin_state(self.status)
+
 
 @dataclass(frozen=True, slots=True)
 class PluginDetail:
@@ -189,3 +194,14 @@ class PluginControl(Protocol):
     def close(self) -> None:
         """Close open screens and shut down the plugins loaded for them (app exit)."""
         ...
+
+
+def plugin_state(status: str) -> str:
+    """What a running server does with a plugin of stored ``status``, in one word:
+    ``invalid``, ``failed``, ``disabled``, ``new`` (enabled, not yet loaded by a server
+    or tool) or ``enabled`` (every other stored status: ``installed``, ``enabled``)."""
+    if status in (STATUS_INVALID, "failed", "disabled"):
+        return status
+    if status == STATUS_NOT_REGISTERED:
+        return "new"
+    return "enabled"

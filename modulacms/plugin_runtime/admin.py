@@ -274,8 +274,10 @@ class PluginAdmin:
         return self.approvals.set_domain(name, domain, approved, actor)
 
     def set_enabled(self, name: str, enabled: bool) -> None:
-        self.manifest(name)
-        self._known(name)
+        # a registered plugin can be disabled even when its code no longer loads
+        if enabled or self.approvals.status(name) is None:
+            self.manifest(name)
+            self._known(name)
         self.approvals.set_status(name, "enabled" if enabled else "disabled")
 
     def request_reload(self, name: str) -> None:

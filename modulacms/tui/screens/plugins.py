@@ -24,7 +24,6 @@ from textual.widgets import DataTable, Footer, Static
 
 from modulacms.core.plugin_screens import ScreenInfo
 from modulacms.core.plugins import (
-    STATUS_NOT_REGISTERED,
     PluginControl,
     PluginDetail,
     PluginDomain,
@@ -61,17 +60,12 @@ def _mark(approved: bool) -> Text:
     return Text("yes", style="green") if approved else Text("no", style="yellow")
 
 
+_STATE_STYLES = {"invalid": "red", "failed": "red", "disabled": "dim", "new": "yellow"}
+
+
 def _status(p: PluginSummary) -> Text:
     """What a running server does with the plugin, in one word."""
-    if not p.valid:
-        return Text("invalid", style="red")
-    if p.status == "failed":
-        return Text("failed", style="red")
-    if not p.enabled:
-        return Text("disabled", style="dim")
-    if p.status == STATUS_NOT_REGISTERED:
-        return Text("new", style="yellow")
-    return Text("enabled", style="green")
+    return Text(p.state, style=_STATE_STYLES.get(p.state, "green"))
 
 
 class PluginsTable(PlainTable[Cell]):

@@ -55,6 +55,30 @@ def test_list_validate_info(project: Path) -> None:
     assert result.exit_code == 1
 
 
+def test_list_shows_status_pending_approvals_and_the_recorded_breaker(project: Path) -> None:
+    from modulacms.plugin_runtime.approvals import ApprovalStore
+
+    listed = {p["name"]: p for p in json.loads(run(project, "plugin", "list", "--json").stdout)}
+    assert listed["hooks_plugin"]["status"] == "new"  # nothing has loaded it yet
+    assert listed["invalid_bad_name"]["status"] == "invalid"
+    assert listed["invalid_bad_name"]["error"]
+    assert run(project, "plugin", "reload", "http_public_plugin").exit_code == 0
+    app = build_app(project / "modulacms.db")
+    try:
+        ApprovalStore(app.db).record_health("http_public_plugin", "open", "boom at line 3")
+    finally:
+        app.close()
+    entry = {p["name"]: p for p in json.loads(run(project, "plugin", "list", "--json").stdout)}[
+        "http_public_plugin"
+    ]
+    assert entry["status"] == "enabled" and entry["pending"] >= 1
+    assert entry["breaker"].startswith("open since ") and entry["error"] == "boom at line 3"
+    table = run(project, "plugin", "list")
+    assert table.exit_code == 0
+    assert "pending" in table.stdout and "breaker" in table.stdout
+    assert "http_public_plugin: last error: boom at line 3" in table.stdout
+
+
 def test_init_scaffolds_a_plugin_whose_tests_pass(project: Path) -> None:
     result = run(project, "plugin", "init", "greeter", "--description", "Says hello")
     assert result.exit_code == 0, result.output
@@ -167,3 +191,25 @@ def test_info_shows_the_health_a_server_recorded(project: Path) -> None:
     assert "Last error:   boom in handler" in result.stdout
     data = json.loads(run(project, "plugin", "info", "http_public_plugin", "--json").stdout)
     assert data["breaker_state"] == "open" and data["last_error"] == "boom in handler"
+
+
+def test_a_plugin_whose_code_broke_can_still_be_disabled(project: Path) -> None:
+    assert run(project, "plugin", "reload", "http_public_plugin").exit_code == 0  # registered
+    init = project / "plugins" / "http_public_plugin" / "init.lua"
+    good = init.read_text()
+    init.write_text("plugin_info = {{ broken\n")
+    result = run(project, "plugin", "disable", "http_public_plugin")
+    assert result.exit_code == 0, result.output
+
+    def state() -> str:
+        listed = json.loads(run(project, "plugin", "list", "--json").output)
+        return str({p["name"]: p["status"] for p in listed}["http_public_plugin"])
+
+    assert state() == "invalid"
+    enabling = run(project, "plugin", "enable", "http_public_plugin")
+    assert enabling.exit_code == 1 and "syntax" in enabling.output
+    assert "Traceback" not in enabling.output
+    init.write_text(good)
+    assert state() == "disabled"  # the disable held while the code was broken
+    assert run(project, "plugin", "enable", "http_public_plugin").exit_code == 0
+    assert state() == "enabled"
