@@ -33,6 +33,23 @@ def _admin(state: CliState) -> PluginAdmin:
     )
 
 
+def _plugin_path(path: Path) -> Path:
+    """``path`` when it exists; a bare name that does not is looked up in the current
+    project's plugin directory (``plugin test shop`` inside a project)."""
+    if path.exists() or len(path.parts) != 1:
+        return path
+    state = click.get_current_context().find_object(CliState)
+    if state is None:
+        return path
+    from modulacms.errors import ModulaError
+
+    try:
+        candidate = state.settings.plugins_dir / path.name
+    except ModulaError:  # not inside a project
+        return path
+    return candidate if candidate.is_dir() else path
+
+
 def _confirm(message: str, yes: bool) -> bool:
     if yes or not sys.stdout.isatty():
         return True
@@ -187,10 +204,11 @@ def init(
 @plugin.command()
 @click.argument("path", type=click.Path(path_type=Path))
 def validate(path: Path) -> None:
-    """Check a plugin directory: init.lua, syntax, manifest."""
+    """Check a plugin directory (or a plugin of the project, by name): init.lua,
+    syntax, manifest."""
     from modulacms.plugin_runtime.admin import validate_plugin
 
-    result = validate_plugin(path)
+    result = validate_plugin(_plugin_path(path))
     for field_name, message in result.errors:
         click.echo(f"  ERROR   [{field_name}] {message}", err=True)
     for field_name, message in result.warnings:
@@ -438,11 +456,12 @@ def cleanup(state: CliState, yes: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per test (NDJSON).")
 @click.option("--timeout", default=5.0, show_default=True, help="Seconds per test.")
 def test(path: Path, verbose: bool, name_filter: str, as_json: bool, timeout: float) -> None:
-    """Run a plugin's test/*.test.lua files; exit 0 all passed, 1 failures, 2 load error."""
+    """Run a plugin's test/*.test.lua files (PATH: a plugin directory, or a plugin of the
+    project by name); exit 0 all passed, 1 failures, 2 load error."""
     from modulacms.plugin_runtime.harness import run_plugin_tests
 
     code = run_plugin_tests(
-        path,
+        _plugin_path(path),
         name_filter=name_filter,
         timeout=timeout,
         as_json=as_json,

@@ -88,6 +88,12 @@ def test_init_scaffolds_a_plugin_whose_tests_pass(project: Path) -> None:
     result = run(project, "plugin", "test", str(target))
     assert result.exit_code == 0, result.output
     assert "2 passed, 0 failed" in result.output
+    # inside a project a plugin can be named instead of its directory
+    assert run(project, "plugin", "validate", "greeter").exit_code == 0
+    result = run(project, "plugin", "test", "greeter")
+    assert result.exit_code == 0 and "2 passed, 0 failed" in result.output
+    result = run(project, "plugin", "test", "no_such_plugin")
+    assert result.exit_code == 2 and "no_such_plugin is not a directory" in result.output
     assert run(project, "plugin", "init", "greeter", "--description", "x").exit_code != 0
     assert run(project, "plugin", "init", "Bad-Name", "--description", "x").exit_code != 0
 
