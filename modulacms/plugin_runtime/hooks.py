@@ -122,12 +122,14 @@ class HookData:
     still Python data that the sandbox converts per call under its usual rules and
     headroom check. ``keys`` is None when the data does not fit that form (non-text
     keys, very many keys); hooks then get ``data`` converted in full. ``size`` bounds
-    the Lua heap the flat part takes."""
+    the Lua heap the flat part takes; ``scalars`` says every value already is one that
+    crosses into Lua as it is (no per-call conversion)."""
 
     data: dict[str, Any]
     keys: tuple[bytes, ...] | None
     values: tuple[Any, ...]
     size: int
+    scalars: bool = False
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> HookData:
@@ -152,8 +154,10 @@ class HookData:
                 size += len(value)
             elif kind is int and not -_EXACT <= value <= _EXACT:
                 values[i] = float(value)
-        return cls(data, keys, tuple(values), size)
+        return cls(data, keys, tuple(values), size, set(map(type, values)) <= _LUA_SCALARS)
 
+
+_LUA_SCALARS = frozenset({bytes, int, float, bool})
 
 _KEYS: dict[tuple[str, ...], tuple[bytes, ...]] = {}
 """UTF-8 names per key set seen (rows of one table share a few)."""
@@ -395,7 +399,13 @@ class HookEngine:
             caller = self._callers.get(sandbox, data.keys)
         if caller is not None:
             result = vm.run_once(
-                caller, handler, *data.values, timeout=timeout, ops=ops, before_hook=before
+                caller,
+                handler,
+                *data.values,
+                timeout=timeout,
+                ops=ops,
+                before_hook=before,
+                scalars=data.scalars,
             )
         else:
             # the general conversion, which also reports a table too large for the VM

@@ -75,9 +75,7 @@ class MetricsRegistry:
             series[key] = series.get(key, 0) + by
 
     def observe(self, name: str, value: float, labels: Mapping[str, object] | None = None) -> None:
-        key = label_key(labels or {})
-        with self._lock:
-            self._histograms.setdefault(name, {}).setdefault(key, _Histogram()).observe(value)
+        self.observe_key(name, value, label_key(labels or {}))
 
     def inc_key(self, name: str, key: LabelKey, by: float = 1) -> None:
         """:meth:`inc` with a label set already made by :func:`label_key`."""
@@ -88,7 +86,7 @@ class MetricsRegistry:
     def observe_key(self, name: str, value: float, key: LabelKey) -> None:
         """:meth:`observe` with a label set already made by :func:`label_key`."""
         with self._lock:
-            self._histograms.setdefault(name, {}).setdefault(key, _Histogram()).observe(value)
+            self._histogram(name, key).observe(value)
 
     def count_and_observe(self, counter: str, histogram: str, value: float, key: LabelKey) -> None:
         """Count one event in ``counter`` and record ``value`` in ``histogram``, both under
@@ -96,7 +94,17 @@ class MetricsRegistry:
         with self._lock:
             series = self._counters.setdefault(counter, {})
             series[key] = series.get(key, 0) + 1
-            self._histograms.setdefault(histogram, {}).setdefault(key, _Histogram()).observe(value)
+            self._histogram(histogram, key).observe(value)
+
+    def _histogram(self, name: str, key: LabelKey) -> _Histogram:
+        """The series ``key`` of histogram ``name``, made on first use (lock held)."""
+        series = self._histograms.get(name)
+        if series is None:
+            series = self._histograms[name] = {}
+        found = series.get(key)
+        if found is None:
+            found = series[key] = _Histogram()
+        return found
 
     def set(self, name: str, value: float, labels: Mapping[str, object] | None = None) -> None:
         with self._lock:

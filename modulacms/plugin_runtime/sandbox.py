@@ -464,15 +464,22 @@ class Sandbox:
         return self._outcome(raw if isinstance(raw, tuple) else (raw,))
 
     def run_once(
-        self, fn: Any, *args: Any, timeout: float, instructions: int | None = None
+        self,
+        fn: Any,
+        *args: Any,
+        timeout: float,
+        instructions: int | None = None,
+        scalars: bool = False,
     ) -> ExecResult:
         """Arm, run ``fn`` once, disarm and drop the globals the run created, all in one
         call into Lua (each such call gives up the GIL and has to win it back).
 
         Whether the API module bindings survived is remembered for the next
-        :meth:`reset_globals` (the pool's health check on release)."""
+        :meth:`reset_globals` (the pool's health check on release). With ``scalars`` the
+        caller vouches that ``args`` are Lua functions of this VM and bytes, numbers and
+        booleans only, which cross as they are, and has checked the headroom they need."""
         try:
-            lua_args = [self.to_lua(a) for a in args]
+            lua_args = args if scalars else [self.to_lua(a) for a in args]
         except _NoRoom:
             return ExecResult(ExecStatus.MEMORY, message=MEMORY_ERROR)
         budget = self.limits.instruction_limit if instructions is None else instructions

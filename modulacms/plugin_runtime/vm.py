@@ -177,17 +177,24 @@ class PluginVM:
         return self.sandbox.run(fn, *args)
 
     def run_once(
-        self, fn: Any, *args: Any, timeout: float, ops: int, before_hook: bool = False
+        self,
+        fn: Any,
+        *args: Any,
+        timeout: float,
+        ops: int,
+        before_hook: bool = False,
+        scalars: bool = False,
     ) -> ExecResult:
         """A checkout with a single call (hooks): the same limits as :meth:`checkout`
-        plus :meth:`run`, with one call into Lua instead of four."""
+        plus :meth:`run`, with one call into Lua instead of four (``scalars``: see
+        :meth:`Sandbox.run_once`)."""
         self.exec = ExecContext(
             ops_limit=ops,
             before_hook=before_hook,
             deadline=time.monotonic() + timeout,
         )
         try:
-            return self.sandbox.run_once(fn, *args, timeout=timeout)
+            return self.sandbox.run_once(fn, *args, timeout=timeout, scalars=scalars)
         finally:
             self._end_exec()
 

@@ -149,6 +149,20 @@ def test_rows_outside_the_flat_form_convert_the_same_way(
     manager.shutdown()
 
 
+def test_a_row_of_plain_values_crosses_without_per_call_conversion(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    flat = {k: v for k, v in ROW.items() if k not in ("fields", "when")}
+    assert HookData.of(flat).scalars and not HookData.of(dict(ROW)).scalars
+    manager = manager_with(tmp_path, seen=SEEN)
+    with caplog.at_level(logging.INFO, logger="modulacms.plugins"):
+        manager.hooks.after(HookEvent.AFTER_UPDATE, "content_data", flat, Actor.system())
+        assert manager.hooks.wait_idle(5)
+    wanted = {k: v for k, v in expected("after_update").items() if k != "fields"}
+    assert saw(caplog) == [wanted]
+    manager.shutdown()
+
+
 def test_data_too_large_for_the_vm_blocks_the_write_without_running_the_hook(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
