@@ -366,8 +366,9 @@ class ApprovalStore:
         return "" if value is None else str(value)
 
     def set_manifest_hash(self, name: str, value: str) -> None:
-        """Record the manifest hash (inside the caller's transaction when there is one)."""
+        """Record the manifest hash (inside the caller's transaction when there is one).
+        ``date_modified`` stays: a running server reads a newer stamp as a reload request
+        (:meth:`touch`), and recording what a plugin declares does not change it."""
         self.db.connection().execute(
-            "UPDATE plugins SET manifest_hash = ?, date_modified = ? WHERE name = ?",
-            (value, now(), name),
+            "UPDATE plugins SET manifest_hash = ? WHERE name = ?", (value, name)
         )

@@ -165,3 +165,27 @@ def test_disable_and_enable(tmp_path: Path) -> None:
     running = manager.activate("reload_plugin")
     assert running.running and running.breaker.state.value == "closed"
     assert approvals.snapshot().status["reload_plugin"] == "enabled"
+
+
+def test_a_server_seeing_a_plugin_for_the_first_time_runs_on_init_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Recording a new plugin's capabilities at start must not read as a reload request."""
+    from modulacms.app import build_app
+    from modulacms.plugin_runtime.runtime import PluginRuntime
+
+    root = tmp_path / "plugins"
+    write(root, "fresh", 'function on_init() log.info("fresh init ran") end\n')
+    app = build_app(tmp_path / "site.db")
+    try:
+        with caplog.at_level(logging.INFO):
+            runtime = PluginRuntime(app.db, app.services, root, FAST).start()
+            try:
+                first = runtime.manager.instance("fresh")
+                runtime.coordinator.tick()  # what the server does every second
+                assert runtime.manager.instance("fresh") is first
+            finally:
+                runtime.close()
+        assert sum("fresh init ran" in m for m in caplog.messages) == 1
+    finally:
+        app.close()
