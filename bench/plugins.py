@@ -14,8 +14,8 @@ Three figures, measured in one run against baselines doing the same work without
   /api/v1/admin/content``, as clients do) with one approved before-hook and one after-hook
   installed against no dispatcher, in 50 alternating pairs of batches of 20 creates
   (the median of each side); a batch ends when its after-hooks have run, so their cost
-  counts. Target ≤ 1.3×. The same comparison one layer
-  down (the content service called directly) is printed for information.
+  counts. Target ≤ 1.3×. The same comparison one layer down (the content service called
+  directly) is printed for information.
 * ``checkout_p99``: the 99th percentile of the time a request waits for a VM while 16
   clients hammer the plugin route (4 VMs, 100 ms checkout timeout). Target ≤ 100 ms.
 """

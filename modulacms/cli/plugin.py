@@ -17,6 +17,7 @@ import click
 
 from modulacms.cli.output import emit, json_option, print_json, print_table
 from modulacms.cli.state import CliState, pass_state
+from modulacms.errors import ModulaError
 
 if TYPE_CHECKING:
     from modulacms.plugin_runtime.admin import PluginAdmin
@@ -41,8 +42,6 @@ def _plugin_path(path: Path) -> Path:
     state = click.get_current_context().find_object(CliState)
     if state is None:
         return path
-    from modulacms.errors import ModulaError
-
     try:
         candidate = state.settings.plugins_dir / path.name
     except ModulaError:  # not inside a project
@@ -75,7 +74,8 @@ def list_(state: CliState, as_json: bool) -> None:
         click.echo("no plugins directory found.")
         return
     app = state.app()
-    found = admin_control(directory, app.db, "cli", services=app.services).plugins()
+    control = admin_control(directory, app.db, "cli", services=app.services, settings=settings)
+    found = control.plugins()
     if as_json:
         print_json(
             [

@@ -21,6 +21,17 @@ STATUS_INVALID = "invalid"
 """The plugin folder has an ``init.lua`` that does not load (syntax or manifest)."""
 
 
+def plugin_state(status: str) -> str:
+    """What a running server does with a plugin of stored ``status``, in one word:
+    ``invalid``, ``failed``, ``disabled``, ``new`` (enabled, not yet loaded by a server
+    or tool) or ``enabled`` (every other stored status: ``installed``, ``enabled``)."""
+    if status in (STATUS_INVALID, "failed", "disabled"):
+        return status
+    if status == STATUS_NOT_REGISTERED:
+        return "new"
+    return "enabled"
+
+
 @dataclass(frozen=True, slots=True)
 class PluginRoute:
     """One HTTP route a plugin registered; it is served only once approved."""
@@ -194,14 +205,3 @@ class PluginControl(Protocol):
     def close(self) -> None:
         """Close open screens and shut down the plugins loaded for them (app exit)."""
         ...
-
-
-def plugin_state(status: str) -> str:
-    """What a running server does with a plugin of stored ``status``, in one word:
-    ``invalid``, ``failed``, ``disabled``, ``new`` (enabled, not yet loaded by a server
-    or tool) or ``enabled`` (every other stored status: ``installed``, ``enabled``)."""
-    if status in (STATUS_INVALID, "failed", "disabled"):
-        return status
-    if status == STATUS_NOT_REGISTERED:
-        return "new"
-    return "enabled"

@@ -16,10 +16,16 @@ from modulacms.plugin_runtime.manager import PluginManager
 from modulacms.plugin_runtime.options import RuntimeOptions
 
 
-def test_breaker_state_and_last_error_reach_the_database(db: Database, tmp_path: Path) -> None:
+def failing_plugin(tmp_path: Path) -> Path:
+    """A plugin directory holding the fixture whose ``/fail`` route always errors."""
     root = tmp_path / "plugins"
     root.mkdir()
     shutil.copytree(PLUGINS / "http_error_plugin", root / "http_error_plugin")
+    return root
+
+
+def test_breaker_state_and_last_error_reach_the_database(db: Database, tmp_path: Path) -> None:
+    root = failing_plugin(tmp_path)
     store = ApprovalStore(db)
     manager = PluginManager(
         root,
@@ -45,9 +51,7 @@ def test_breaker_state_and_last_error_reach_the_database(db: Database, tmp_path:
 def test_a_started_plugin_replaces_the_state_an_earlier_process_recorded(
     db: Database, tmp_path: Path
 ) -> None:
-    root = tmp_path / "plugins"
-    root.mkdir()
-    shutil.copytree(PLUGINS / "http_error_plugin", root / "http_error_plugin")
+    root = failing_plugin(tmp_path)
     store = ApprovalStore(db)
     options = RuntimeOptions(max_vms=1, timeout=5.0, max_failures=1)
     first = PluginManager(root, options, approvals=store, record_health=True)
@@ -76,9 +80,7 @@ def test_a_started_plugin_replaces_the_state_an_earlier_process_recorded(
 def test_a_process_that_does_not_serve_records_nothing(db: Database, tmp_path: Path) -> None:
     """The terminal admin (plugin screens) and CLI tools load plugins too; their breakers
     must not overwrite what a running server recorded."""
-    root = tmp_path / "plugins"
-    root.mkdir()
-    shutil.copytree(PLUGINS / "http_error_plugin", root / "http_error_plugin")
+    root = failing_plugin(tmp_path)
     store = ApprovalStore(db)
     manager = PluginManager(
         root, RuntimeOptions(max_vms=1, timeout=5.0, max_failures=1), approvals=store
